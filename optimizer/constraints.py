@@ -1,0 +1,280 @@
+"""One `add_<family>` per constraint family: the maths, index domain and units are in each docstring.
+
+Notation (see the README's notation table): Buy[r,c] crude bought and run (kb/d); Feed[r,u,s] unit
+feed (kb/d); Blend[r,p,s] stream into a product (kb/d); Sell[r,p] product sold (kb/d); TierBuy[c,t]
+barrels of crude c bought in tranche t (kb/d). Every right-hand side and coefficient that data can
+change is a mutable Param, so scenarios and sweeps update the model in place.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizer.data import M3_PER_BBL, WATER_DENSITY_T_PER_M3, ModelData
+
+_sum = pyo.quicksum
+
+
+def add_crude_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """crude_unit_capacity[r]:  crude_min_run_kbd[r] <= sum_c Buy[r,c] <= crude_capacity_kbd[r]   (kb/d)
+
+    Index: every refinery. The dual of the upper side is the value of one more kb/d of crude-unit
+    capacity, in $/bbl.
+    """
+    by_refinery = {r: [c for rr, c in d.PAIRS if rr == r] for r in d.REFINERIES}
+
+    def rule(m, r):
+        return pyo.inequality(m.crude_min_run_kbd[r], _sum(m.Buy[r, c] for c in by_refinery[r]),
+                              m.crude_capacity_kbd[r])
+
+    m.crude_unit_capacity = pyo.Constraint(m.REFINERIES, rule=rule)
+
+
+def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Crude-diet quality windows per refinery.
+
+    slate_api_min[r]:  sum_c sg[c] Buy[r,c] <= sg(api_min[r]) sum_c Buy[r,c]   (volume-weighted SG)
+    slate_api_max[r]:  sum_c sg[c] Buy[r,c] >= sg(api_max[r]) sum_c Buy[r,c]
+    slate_sulfur_max[r]: sum_c sg[c] S[c] Buy[r,c] <= S_max[r] sum_c sg[c] Buy[r,c]   (mass-weighted, wt%)
+    slate_tan_max[r]:    sum_c sg[c] TAN[c] Buy[r,c] <= TAN_max[r] sum_c sg[c] Buy[r,c] (mass-weighted)
+
+    An API window is stated as the equivalent specific-gravity window: SG blends linearly by volume
+    (ideal mixing), API does not. Index: refineries whose limit is given.
+    """
+    pairs = {r: [c for rr, c in d.PAIRS if rr == r] for r in d.REFINERIES}
+
+    def limited(column: str) -> list[str]:
+        return [r for r in d.REFINERIES if d.refinery[r][column] is not None]
+
+    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: _sum(
+        (m.crude_sg[c] - m.slate_sg_max[r]) * m.Buy[r, c] for c in pairs[r]) <= 0)
+    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: _sum(
+        (m.crude_sg[c] - m.slate_sg_min[r]) * m.Buy[r, c] for c in pairs[r]) >= 0)
+    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: _sum(
+        m.crude_sg[c] * (m.crude_sulfur_wt_pct[c] - m.sulfur_max_wt_pct[r]) * m.Buy[r, c] for c in pairs[r]) <= 0)
+    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: _sum(
+        m.crude_sg[c] * (m.crude_tan_mg_koh_per_g[c] - m.tan_max_mg_koh_per_g[r]) * m.Buy[r, c]
+        for c in pairs[r]) <= 0)
+
+
+def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """sulfur_plant[r]:  sum_c 1000 * 0.158987 * 0.999 * sg[c] * S[c]/100 * f[r] * Buy[r,c] <= cap_t[r]
+
+    Tonnes of sulfur per day reaching the sulfur plant: barrels/day x m3/bbl x t/m3 x sulfur mass share
+    x share of crude sulfur routed to the plant (sulfur_to_plant_frac). Index: refineries with a
+    sulfur_plant_capacity_t_per_day.
+    """
+    index = [r for r in d.REFINERIES if d.refinery[r]["sulfur_plant_capacity_t_per_day"] is not None]
+    tonnes_per_kbbl = 1000.0 * M3_PER_BBL * WATER_DENSITY_T_PER_M3 / 100.0
+
+    def rule(m, r):
+        load = _sum(tonnes_per_kbbl * m.crude_sg[c] * m.crude_sulfur_wt_pct[c] * m.sulfur_to_plant_frac[r]
+                    * m.Buy[r, c] for rr, c in d.PAIRS if rr == r)
+        return load <= m.sulfur_plant_capacity_t_per_day[r]
+
+    m.sulfur_plant = pyo.Constraint(index, rule=rule)
+
+
+def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """stream_balance[r,s]:  made = used, for every intermediate stream s at refinery r   (kb/d)
+
+        sum_c crude_yield[c,s] Buy[r,c] + sum_{u,f} unit_yield[type(u),f,s] Feed[r,u,f]
+          = sum_u Feed[r,u,s] + sum_p Blend[r,p,s]
+
+    Streams of kind `loss` have no balance: they leave the plant. The dual is the value of the
+    stream at that refinery, in $/bbl.
+    """
+    made_by_crude: dict[str, list[str]] = {}
+    for c, s in d.crude_yield:
+        made_by_crude.setdefault(s, []).append(c)
+    made_by_unit: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    fed: dict[tuple[str, str], list[str]] = {}
+    for r, u, f in d.UNIT_FEEDS:
+        fed.setdefault((r, f), []).append(u)
+        for (ut, ff, s) in d.unit_yield:
+            if ut == d.unit_type[(r, u)] and ff == f:
+                made_by_unit.setdefault((r, s), []).append((u, f))
+    blended: dict[str, list[str]] = {}
+    for p, s in d.COMPONENTS:
+        blended.setdefault(s, []).append(p)
+
+    def rule(m, r, s):
+        made = _sum(m.crude_yield_vol_frac[c, s] * m.Buy[r, c] for c in made_by_crude.get(s, [])) + _sum(
+            m.unit_yield_vol_frac[d.unit_type[(r, u)], f, s] * m.Feed[r, u, f] for u, f in made_by_unit.get((r, s), []))
+        used = _sum(m.Feed[r, u, s] for u in fed.get((r, s), [])) + _sum(
+            m.Blend[r, p, s] for p in blended.get(s, []))
+        if isinstance(made, (int, float)) and isinstance(used, (int, float)):
+            return pyo.Constraint.Skip
+        return made - used == 0
+
+    m.stream_balance = pyo.Constraint(d.BALANCES, rule=rule)
+
+
+def add_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """unit_capacity[r,u]:  min_feed_kbd[r,u] <= sum_f Feed[r,u,f] <= capacity_kbd[r,u]   (kb/d)
+
+    Index: every process unit. The dual of the upper side is the value of one more kb/d of the unit's
+    capacity, in $/bbl.
+    """
+    feeds: dict[tuple[str, str], list[str]] = {}
+    for r, u, f in d.UNIT_FEEDS:
+        feeds.setdefault((r, u), []).append(f)
+
+    def rule(m, r, u):
+        return pyo.inequality(m.unit_min_feed_kbd[r, u], _sum(m.Feed[r, u, f] for f in feeds.get((r, u), [])),
+                              m.unit_capacity_kbd[r, u])
+
+    m.unit_capacity = pyo.Constraint(d.UNITS, rule=rule)
+
+
+def add_product_blending(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Product make-up, fixed recipes and blend quality specs, per refinery   (kb/d)
+
+    product_make[r,p]:   Sell[r,p] = sum_s Blend[r,p,s]
+    product_recipe[r,p,s]: Blend[r,p,s] = recipe_vol_frac[p,s] Sell[r,p]        (fixed-proportion products)
+    blend_spec_min[r,p,q]: sum_s (quality[s,q] - min[p,q]) Blend[r,p,s] >= 0      (volume-weighted)
+    blend_spec_max[r,p,q]: sum_s (quality[s,q] - max[p,q]) Blend[r,p,s] <= 0
+
+    Stream qualities are fixed numbers (validation refuses specs that would need pooled qualities).
+    """
+    comps: dict[str, list[str]] = {}
+    for p, s in d.COMPONENTS:
+        comps.setdefault(p, []).append(s)
+
+    m.product_make = pyo.Constraint(
+        m.REFINERIES, m.PRODUCTS,
+        rule=lambda m, r, p: m.Sell[r, p] == _sum(m.Blend[r, p, s] for s in comps.get(p, [])))
+    recipe_index = [(r, p, s) for r in d.REFINERIES for (p, s) in d.recipe]
+    m.product_recipe = pyo.Constraint(
+        recipe_index, rule=lambda m, r, p, s: m.Blend[r, p, s] == m.recipe_vol_frac[p, s] * m.Sell[r, p])
+
+    def spec(bound: str):
+        index = [(r, p, q) for r in d.REFINERIES for (p, q), limits in d.specs.items()
+                 if limits[0 if bound == "min" else 1] is not None]
+        limit = m.spec_min_value if bound == "min" else m.spec_max_value
+
+        def rule(m, r, p, q):
+            expr = _sum((m.stream_quality[s, q] - limit[p, q]) * m.Blend[r, p, s] for s in comps[p])
+            return expr >= 0 if bound == "min" else expr <= 0
+
+        return pyo.Constraint(index, rule=rule)
+
+    m.blend_spec_min = spec("min")
+    m.blend_spec_max = spec("max")
+
+
+def add_product_ratios(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """product_ratio_min[r,p,p2]: Sell[r,p] >= min_ratio Sell[r,p2];  product_ratio_max: <= max_ratio Sell[r,p2]
+
+    Index: refineries x rows of product_ratios with that limit given.
+    """
+    for bound, position in (("min", 0), ("max", 1)):
+        index = [(r, p, p2) for r in d.REFINERIES for (p, p2), lim in d.ratios.items() if lim[position] is not None]
+        param = m.ratio_min if bound == "min" else m.ratio_max
+
+        def rule(m, r, p, p2, param=param, bound=bound):
+            expr = m.Sell[r, p] - param[p, p2] * m.Sell[r, p2]
+            return expr >= 0 if bound == "min" else expr <= 0
+
+        setattr(m, f"product_ratio_{bound}", pyo.Constraint(index, rule=rule))
+
+
+def add_sales_limits(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Market limits   (kb/d)
+
+    product_sales[p]:             min_sales_kbd[p] <= sum_r Sell[r,p] <= max_sales_kbd[p]   (coast-wide)
+    refinery_product_sales[r,p]:  min <= Sell[r,p] <= max                                     (product_limits)
+    """
+    def coast(m, p):
+        total = _sum(m.Sell[r, p] for r in d.REFINERIES)
+        upper = m.sales_max_kbd[p] if d.product_max_kbd[p] is not None else None
+        return pyo.inequality(m.sales_min_kbd[p], total, upper) if upper is not None else total >= m.sales_min_kbd[p]
+
+    m.product_sales = pyo.Constraint(m.PRODUCTS, rule=coast)
+
+    def local(m, r, p):
+        upper = m.local_sales_max_kbd[r, p] if d.product_limits[(r, p)][1] is not None else None
+        if upper is None:
+            return m.Sell[r, p] >= m.local_sales_min_kbd[r, p]
+        return pyo.inequality(m.local_sales_min_kbd[r, p], m.Sell[r, p], upper)
+
+    m.refinery_product_sales = pyo.Constraint(list(d.product_limits), rule=local)
+
+
+def add_crude_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Supply of each grade   (kb/d)
+
+    crude_availability[c]: sum_r Buy[r,c] <= availability_kbd[c]        (grades with a limit)
+    crude_tier_split[c]:   sum_r Buy[r,c] = sum_t TierBuy[c,t]          (grades with a supply curve)
+    crude_tier_volume[c,t]: TierBuy[c,t] <= tier_volume_kbd[c,t]
+
+    Tranche price adders rise with t (validated), so the LP fills the cheap tranche first.
+    """
+    m.crude_availability = pyo.Constraint(
+        list(d.availability_kbd),
+        rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES) <= m.availability_kbd[c])
+    tiered = sorted({c for c, _ in d.tiers})
+    m.crude_tier_split = pyo.Constraint(
+        tiered, rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES)
+        == _sum(m.TierBuy[cc, t] for cc, t in d.tiers if cc == c))
+    m.crude_tier_volume = pyo.Constraint(list(d.tiers), rule=lambda m, c, t: m.TierBuy[c, t] <= m.tier_volume_kbd[c, t])
+
+
+def add_logistics(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """link_capacity[l]:  sum_{(r,c) routed over l} Buy[r,c] <= link_capacity_kbd[l]   (kb/d)
+
+    Index: links with at least one route.
+    """
+    index = [l for l, pairs in d.link_pairs.items() if pairs]
+    m.link_capacity = pyo.Constraint(
+        index, rule=lambda m, l: _sum(m.Buy[r, c] for r, c in d.link_pairs[l]) <= m.link_capacity_kbd[l])
+
+
+def add_policy_rules(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Sanctions and trade rules over the (refinery, crude) pairs each rule's scope matches   (kb/d)
+
+    policy_cap[k]:   sum_{(r,c) in k} Buy[r,c] <= volume_kbd[k]     (a ban is a cap of 0)
+    policy_floor[k]: sum_{(r,c) in k} Buy[r,c] >= volume_kbd[k]
+
+    Tariffs are not constraints: they enter the delivered cost (see the objective). The dual of a cap
+    is what the rule costs per kb/d it holds back, in $/bbl.
+    """
+    caps = [k for k, (kind, _, _) in d.rules.items() if kind in ("cap", "ban")]
+    floors = [k for k, (kind, _, _) in d.rules.items() if kind == "floor"]
+    m.policy_cap = pyo.Constraint(caps, rule=lambda m, k: _sum(m.Buy[r, c] for r, c in d.rules[k][2])
+                                  <= m.rule_volume_kbd[k])
+    m.policy_floor = pyo.Constraint(floors, rule=lambda m, k: _sum(m.Buy[r, c] for r, c in d.rules[k][2])
+                                    >= m.rule_volume_kbd[k])
+
+
+def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """margin (kUSD/d) = sum_{r,p} price[p] Sell[r,p]
+                       - sum_{r,c} (fob[c] + freight[r,c] + tariff[r,c] + crude_unit_cost[r]) Buy[r,c]
+                       - sum_{c,t} adder[c,t] TierBuy[c,t] - sum_{r,u,f} unit_cost[r,u] Feed[r,u,f]
+
+    kb/d times $/bbl is thousand $/d. tariff[r,c] = sum of matching tariff rules: pct/100 x fob + $/bbl.
+    """
+    m.margin = pyo.Objective(
+        expr=_sum(m.product_price_usd_per_bbl[p] * m.Sell[r, p] for r in d.REFINERIES for p in d.PRODUCTS)
+        - _sum((m.crude_delivered_usd_per_bbl[r, c] + m.crude_unit_cost_usd_per_bbl[r]) * m.Buy[r, c]
+               for r, c in d.PAIRS)
+        - _sum(m.tier_adder_usd_per_bbl[c, t] * m.TierBuy[c, t] for c, t in d.tiers)
+        - _sum(m.unit_cost_usd_per_bbl[r, u] * m.Feed[r, u, f] for r, u, f in d.UNIT_FEEDS),
+        sense=pyo.maximize,
+    )
+
+
+FAMILIES = (
+    add_crude_unit_capacity,
+    add_crude_diet,
+    add_sulfur_plant,
+    add_stream_balance,
+    add_unit_capacity,
+    add_product_blending,
+    add_product_ratios,
+    add_sales_limits,
+    add_crude_supply,
+    add_logistics,
+    add_policy_rules,
+)
+

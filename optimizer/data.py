@@ -1,0 +1,266 @@
+"""Numbers the model needs, pulled out of a validated instance: sparse index sets and parameters.
+
+No Pyomo here and no file reading. Index letters: r refinery, c crude, s stream, u unit, p product,
+q quality, t tier, l link, k policy rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimizer.instance import Instance
+from optimizer.schema import SCOPE_COLUMNS
+
+WATER_DENSITY_T_PER_M3 = 0.999  # at 15 degC: specific gravity -> density
+M3_PER_BBL = 0.158987
+
+
+def specific_gravity(api_deg: float) -> float:
+    return 141.5 / (api_deg + 131.5)
+
+
+def api_from_sg(sg: float) -> float:
+    return 141.5 / sg - 131.5
+
+
+def _num(value: object) -> float | None:
+    """A table number, or None for an empty cell."""
+    x = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(x) else x
+
+
+def scope_matches(rule: pd.Series, crudes: pd.DataFrame, refineries: list[str]) -> list[tuple[str, str]]:
+    """(refinery, crude) pairs a scoped row (policy or route) applies to; empty scope cells match any."""
+    chosen = crudes
+    if rule.get("origin"):
+        chosen = chosen[chosen["origin"] == rule["origin"]]
+    if rule.get("crude_id"):
+        chosen = chosen[chosen.index == rule["crude_id"]]
+    if rule.get("operator"):
+        chosen = chosen[chosen["operator"] == rule["operator"]]
+    sites = [rule["refinery_id"]] if rule.get("refinery_id") else refineries
+    return [(r, c) for r in sites for c in chosen.index]
+
+
+def scope_text(rule: pd.Series) -> str:
+    parts = [f"{col}={rule[col]}" for col in SCOPE_COLUMNS if rule.get(col)]
+    return ", ".join(parts) if parts else "every crude at every refinery"
+
+
+@dataclass
+class ModelData:
+    REFINERIES: list[str]
+    CRUDES: list[str]
+    PAIRS: list[tuple[str, str]]
+    origin: dict[str, str]
+    sg: dict[str, float]
+    sulfur_wt_pct: dict[str, float]
+    tan_mg_koh_per_g: dict[str, float | None]
+    fob_usd_per_bbl: dict[str, float]
+    freight_usd_per_bbl: dict[tuple[str, str], float]
+    tariff_usd_per_bbl: dict[tuple[str, str], float]
+    crude_yield: dict[tuple[str, str], float]  # (c, s)
+    refinery: dict[str, dict[str, float | None]]
+    UNITS: list[tuple[str, str]]
+    unit_type: dict[tuple[str, str], str]
+    unit_capacity_kbd: dict[tuple[str, str], float]
+    unit_min_feed_kbd: dict[tuple[str, str], float]
+    unit_cost_usd_per_bbl: dict[tuple[str, str], float]
+    UNIT_FEEDS: list[tuple[str, str, str]]  # (r, u, feed stream)
+    unit_yield: dict[tuple[str, str, str], float]  # (unit_type, feed, product)
+    BALANCES: list[tuple[str, str]]  # (r, s) intermediate streams with a balance row
+    PRODUCTS: list[str]
+    product_price_usd_per_bbl: dict[str, float]
+    product_min_kbd: dict[str, float]
+    product_max_kbd: dict[str, float | None]
+    product_limits: dict[tuple[str, str], tuple[float, float | None]]
+    COMPONENTS: list[tuple[str, str]]  # (p, s)
+    recipe: dict[tuple[str, str], float]
+    quality: dict[tuple[str, str], float]  # (s, q) fixed values
+    specs: dict[tuple[str, str], tuple[float | None, float | None]]  # (p, q)
+    ratios: dict[tuple[str, str], tuple[float | None, float | None]]
+    availability_kbd: dict[str, float]
+    tiers: dict[tuple[str, int], tuple[float, float]]  # (c, t) -> (volume, adder)
+    link_capacity_kbd: dict[str, float]
+    link_pairs: dict[str, list[tuple[str, str]]]
+    rules: dict[str, tuple[str, float, list[tuple[str, str]]]]  # k -> (cap|floor|ban, kbd, pairs)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def delivered_usd_per_bbl(self, r: str, c: str) -> float:
+        return self.fob_usd_per_bbl[c] + self.freight_usd_per_bbl[(r, c)] + self.tariff_usd_per_bbl[(r, c)]
+
+
+def fob_prices(instance: Instance) -> dict[str, float]:
+    markers = instance.tables["markers"]["price_usd_per_bbl"].to_dict()
+    prices = {}
+    for c, row in instance.tables["crudes"].iterrows():
+        if row["marker_id"]:
+            prices[c] = markers[row["marker_id"]] + (_num(row["differential_usd_per_bbl"]) or 0.0)
+        else:
+            prices[c] = float(row["price_usd_per_bbl"])
+    return prices
+
+
+def fixed_qualities(instance: Instance) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], set[float]]]:
+    """Fixed (stream, quality) values, and the crude-dependent ones (several values: pooled)."""
+    fixed = {(row["stream_id"], row["quality_id"]): float(row["value"])
+             for _, row in instance.tables["stream_qualities"].iterrows()}
+    makers: dict[str, set[str]] = {}
+    for _, row in instance.tables["crude_yields"].iterrows():
+        if row["yield_vol_frac"] > 0:
+            makers.setdefault(row["stream_id"], set()).add(row["crude_id"])
+    by_cut: dict[tuple[str, str], dict[str, float]] = {}
+    for _, row in instance.tables["cut_qualities"].iterrows():
+        by_cut.setdefault((row["stream_id"], row["quality_id"]), {})[row["crude_id"]] = float(row["value"])
+    pooled: dict[tuple[str, str], set[float]] = {}
+    for key, values in by_cut.items():
+        crudes = makers.get(key[0], set())
+        distinct = {values.get(c, math.nan) for c in crudes}
+        if len(distinct) == 1 and not any(math.isnan(v) for v in distinct) and key not in fixed:
+            fixed[key] = distinct.pop()
+        elif key not in fixed:
+            pooled[key] = distinct
+    return fixed, pooled
+
+
+def produced_streams(instance: Instance) -> dict[str, set[str]]:
+    """Per refinery: streams its crude unit and (transitively) its process units can make."""
+    cuts = set(instance.tables["crude_yields"]["stream_id"][instance.tables["crude_yields"]["yield_vol_frac"] > 0])
+    yields = instance.tables["unit_yields"]
+    units = instance.tables["units"]
+    result = {}
+    for r in instance.tables["refineries"].index:
+        types = set(units["unit_type"][units["refinery_id"] == r])
+        made = set(cuts)
+        while True:
+            new = set(yields["product_stream_id"][yields["unit_type"].isin(types) & yields["feed_stream_id"].isin(made)
+                                                  & (yields["yield_vol_frac"] > 0)])
+            if new <= made:
+                break
+            made |= new
+        result[r] = made
+    return result
+
+
+def consumed_streams(instance: Instance) -> dict[str, set[str]]:
+    """Per refinery: streams its units take as feed or its products blend."""
+    yields = instance.tables["unit_yields"]
+    units = instance.tables["units"]
+    blended = set(instance.tables["blend_components"]["stream_id"])
+    result = {}
+    for r in instance.tables["refineries"].index:
+        types = set(units["unit_type"][units["refinery_id"] == r])
+        result[r] = blended | set(yields["feed_stream_id"][yields["unit_type"].isin(types)])
+    return result
+
+
+def derive(instance: Instance) -> ModelData:
+    """Model parameters from a validated instance."""
+    t = instance.tables
+    refineries = list(t["refineries"].index)
+    crude_rows = t["crudes"]
+    crudes = list(crude_rows.index)
+    pairs = [(r, c) for r in refineries for c in crudes]
+    fob = fob_prices(instance)
+
+    freight = {(r, c): float(crude_rows.at[c, "freight_usd_per_bbl"]) for r, c in pairs}
+    for _, row in t["freight"].iterrows():
+        freight[(row["refinery_id"], row["crude_id"])] = float(row["freight_usd_per_bbl"])
+
+    tariff = {pair: 0.0 for pair in pairs}
+    rules: dict[str, tuple[str, float, list[tuple[str, str]]]] = {}
+    for k, rule in t["policies"].iterrows():
+        matched = scope_matches(rule, crude_rows, refineries)
+        if rule["kind"] == "tariff":
+            for r, c in matched:
+                tariff[(r, c)] += (_num(rule["tariff_pct"]) or 0.0) / 100.0 * fob[c] + (
+                    _num(rule["tariff_usd_per_bbl"]) or 0.0)
+        elif rule["kind"] == "ban":
+            rules[k] = ("ban", 0.0, matched)
+        else:
+            rules[k] = (rule["kind"], float(rule["volume_kbd"]), matched)
+
+    unit_rows = t["units"]
+    units = [(row["refinery_id"], row["unit_id"]) for _, row in unit_rows.iterrows()]
+    by_key = {(row["refinery_id"], row["unit_id"]): row for _, row in unit_rows.iterrows()}
+    yields = t["unit_yields"]
+    unit_yield = {(row["unit_type"], row["feed_stream_id"], row["product_stream_id"]): float(row["yield_vol_frac"])
+                  for _, row in yields.iterrows()}
+    feeds_of: dict[str, list[str]] = {}
+    for ut, f, _ in unit_yield:
+        if f not in feeds_of.setdefault(ut, []):
+            feeds_of[ut].append(f)
+    unit_feeds = [(r, u, f) for r, u in units for f in feeds_of.get(by_key[(r, u)]["unit_type"], [])]
+
+    kinds = t["streams"]["kind"].to_dict()
+    made = produced_streams(instance)
+    used = consumed_streams(instance)
+    balances = [(r, s) for r in refineries for s in t["streams"].index
+                if kinds[s] == "intermediate" and (s in made[r] or s in used[r])]
+
+    products = list(t["products"].index)
+    components = [(row["product_id"], row["stream_id"]) for _, row in t["blend_components"].iterrows()]
+    recipe = {(row["product_id"], row["stream_id"]): float(row["recipe_vol_frac"])
+              for _, row in t["blend_components"].iterrows() if _num(row["recipe_vol_frac"]) is not None}
+    fixed, _ = fixed_qualities(instance)
+
+    tiers = {(row["crude_id"], int(row["tier"])): (float(row["volume_kbd"]), float(row["price_adder_usd_per_bbl"]))
+             for _, row in t["crude_tiers"].iterrows()}
+
+    link_pairs: dict[str, list[tuple[str, str]]] = {l: [] for l in t["links"].index}
+    for _, route in t["routes"].iterrows():
+        for pair in scope_matches(route, crude_rows, refineries):
+            if pair not in link_pairs[route["link_id"]]:
+                link_pairs[route["link_id"]].append(pair)
+
+    refinery_params = {
+        r: {col: _num(row[col]) for col in (
+            "crude_capacity_kbd", "crude_min_run_kbd", "crude_unit_cost_usd_per_bbl", "api_min_deg", "api_max_deg",
+            "sulfur_max_wt_pct", "tan_max_mg_koh_per_g", "sulfur_plant_capacity_t_per_day", "sulfur_to_plant_frac")}
+        for r, row in t["refineries"].iterrows()
+    }
+    return ModelData(
+        REFINERIES=refineries,
+        CRUDES=crudes,
+        PAIRS=pairs,
+        origin=crude_rows["origin"].to_dict(),
+        sg={c: specific_gravity(float(crude_rows.at[c, "api_deg"])) for c in crudes},
+        sulfur_wt_pct=crude_rows["sulfur_wt_pct"].astype(float).to_dict(),
+        tan_mg_koh_per_g={c: _num(crude_rows.at[c, "tan_mg_koh_per_g"]) for c in crudes},
+        fob_usd_per_bbl=fob,
+        freight_usd_per_bbl=freight,
+        tariff_usd_per_bbl=tariff,
+        crude_yield={(row["crude_id"], row["stream_id"]): float(row["yield_vol_frac"])
+                     for _, row in t["crude_yields"].iterrows()},
+        refinery=refinery_params,
+        UNITS=units,
+        unit_type={k: by_key[k]["unit_type"] for k in units},
+        unit_capacity_kbd={k: float(by_key[k]["capacity_kbd"]) for k in units},
+        unit_min_feed_kbd={k: float(by_key[k]["min_feed_kbd"]) for k in units},
+        unit_cost_usd_per_bbl={k: float(by_key[k]["operating_cost_usd_per_bbl"]) for k in units},
+        UNIT_FEEDS=unit_feeds,
+        unit_yield=unit_yield,
+        BALANCES=balances,
+        PRODUCTS=products,
+        product_price_usd_per_bbl=t["products"]["price_usd_per_bbl"].astype(float).to_dict(),
+        product_min_kbd=t["products"]["min_sales_kbd"].astype(float).to_dict(),
+        product_max_kbd={p: _num(v) for p, v in t["products"]["max_sales_kbd"].items()},
+        product_limits={(row["refinery_id"], row["product_id"]): (float(row["min_sales_kbd"]),
+                                                                  _num(row["max_sales_kbd"]))
+                        for _, row in t["product_limits"].iterrows()},
+        COMPONENTS=components,
+        recipe=recipe,
+        quality=fixed,
+        specs={(row["product_id"], row["quality_id"]): (_num(row["min_value"]), _num(row["max_value"]))
+               for _, row in t["blend_specs"].iterrows()},
+        ratios={(row["product_id"], row["ref_product_id"]): (_num(row["min_ratio"]), _num(row["max_ratio"]))
+                for _, row in t["product_ratios"].iterrows()},
+        availability_kbd={c: float(v) for c, v in crude_rows["availability_kbd"].items() if not math.isnan(v)},
+        tiers=tiers,
+        link_capacity_kbd=t["links"]["capacity_kbd"].astype(float).to_dict(),
+        link_pairs=link_pairs,
+        rules=rules,
+    )

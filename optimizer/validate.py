@@ -1,0 +1,267 @@
+"""Cross-table checks of a typed instance. One `check_*` per rule; every problem is collected.
+
+Single-cell checks (types, bounds, required cells, unknown columns, duplicate keys) happen while
+reading (`optimizer.instance`); these checks need more than one cell or table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+from optimizer.data import consumed_streams, fixed_qualities, produced_streams, scope_matches
+from optimizer.errors import InstanceError, Problem
+from optimizer.instance import Instance
+from optimizer.schema import TABLES
+
+YIELD_SUM_TOL = 1e-3  # crude and unit yields must close to within this
+MAX_UNIT_VOLUME_GAIN_FRAC = 0.25  # hydrocracking gains up to ~20 vol%: allow unit yields to sum to 1.25
+
+
+def _problem(instance: Instance, table: str, row: str, column: str | None, value: object, message: str,
+             hint: str) -> Problem:
+    file, line = instance.origin(table, row)
+    return Problem(file, message, hint, row=line, column=column, value=None if value is None else str(value))
+
+
+def _blank(value: object) -> bool:
+    return value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def check_references(instance: Instance) -> Iterator[Problem]:
+    for spec in TABLES:
+        for column in spec.columns:
+            if column.ref is None:
+                continue
+            target_table, _ = column.ref
+            known = set(instance.tables[target_table].index)
+            for row_id, value in instance.tables[spec.name][column.name].items():
+                if not _blank(value) and value not in known:
+                    listed = ", ".join(sorted(known)[:15]) + (" ..." if len(known) > 15 else "")
+                    yield _problem(instance, spec.name, row_id, column.name, value,
+                                   f"names a {target_table} id that does not exist.",
+                                   f"use one of: {listed or '(none defined)'}.")
+
+
+def check_crude_prices(instance: Instance) -> Iterator[Problem]:
+    for c, row in instance.tables["crudes"].iterrows():
+        has_marker = not _blank(row["marker_id"])
+        has_diff = not _blank(row["differential_usd_per_bbl"])
+        has_flat = not _blank(row["price_usd_per_bbl"])
+        if has_marker and has_flat:
+            yield _problem(instance, "crudes", c, "price_usd_per_bbl", row["price_usd_per_bbl"],
+                           "gives both a flat price and a marker.", "keep either price_usd_per_bbl or "
+                           "marker_id + differential_usd_per_bbl.")
+        elif has_marker and not has_diff:
+            yield _problem(instance, "crudes", c, "differential_usd_per_bbl", "",
+                           "has a marker but no differential.", "give differential_usd_per_bbl (0 if at par).")
+        elif has_diff and not has_marker:
+            yield _problem(instance, "crudes", c, "marker_id", "", "has a differential but no marker.",
+                           "give marker_id, the marker the differential is quoted against.")
+        elif not has_marker and not has_flat:
+            yield _problem(instance, "crudes", c, "price_usd_per_bbl", "", "has no price.",
+                           "give price_usd_per_bbl, or marker_id + differential_usd_per_bbl.")
+
+
+def check_crude_yields(instance: Instance) -> Iterator[Problem]:
+    yields = instance.tables["crude_yields"]
+    totals = yields.groupby("crude_id")["yield_vol_frac"].sum()
+    for c in instance.tables["crudes"].index:
+        total = float(totals.get(c, 0.0))
+        if abs(total - 1.0) > YIELD_SUM_TOL:
+            yield _problem(instance, "crudes", c, "crude_id", c,
+                           f"has crude_yields summing to {total:.4f}, not 1 (tolerance {YIELD_SUM_TOL:g}).",
+                           "make the cuts add up to 1; put gas and losses in a stream of kind 'loss'.")
+
+
+def check_unit_yields(instance: Instance) -> Iterator[Problem]:
+    yields = instance.tables["unit_yields"]
+    for (unit_type, feed), group in yields.groupby(["unit_type", "feed_stream_id"]):
+        total = float(group["yield_vol_frac"].sum())
+        if total < 1.0 - YIELD_SUM_TOL or total > 1.0 + MAX_UNIT_VOLUME_GAIN_FRAC + YIELD_SUM_TOL:
+            yield _problem(instance, "unit_yields", group.index[0], "yield_vol_frac", f"{total:.4f}",
+                           f"yields of unit type {unit_type!r} on feed {feed!r} sum to {total:.4f}; "
+                           f"they must lie between 1 and {1 + MAX_UNIT_VOLUME_GAIN_FRAC:g}.",
+                           "add the missing products, or put losses in a stream of kind 'loss'.")
+    known_types = set(yields["unit_type"])
+    for key, row in instance.tables["units"].iterrows():
+        if row["unit_type"] not in known_types:
+            yield _problem(instance, "units", key, "unit_type", row["unit_type"],
+                           "names a unit type with no rows in unit_yields.",
+                           f"add its yields to unit_yields.csv or use one of: {', '.join(sorted(known_types))}.")
+
+
+def _min_max(instance: Instance, table: str, low: str, high: str) -> Iterator[Problem]:
+    for key, row in instance.tables[table].iterrows():
+        lo, hi = row[low], row[high]
+        if not _blank(lo) and not _blank(hi) and lo > hi:
+            yield _problem(instance, table, key, low, lo, f"is above {high} ({hi:g}).",
+                           f"make {low} <= {high}.")
+
+
+def check_min_max(instance: Instance) -> Iterator[Problem]:
+    yield from _min_max(instance, "refineries", "crude_min_run_kbd", "crude_capacity_kbd")
+    yield from _min_max(instance, "refineries", "api_min_deg", "api_max_deg")
+    yield from _min_max(instance, "units", "min_feed_kbd", "capacity_kbd")
+    yield from _min_max(instance, "products", "min_sales_kbd", "max_sales_kbd")
+    yield from _min_max(instance, "product_limits", "min_sales_kbd", "max_sales_kbd")
+    yield from _min_max(instance, "blend_specs", "min_value", "max_value")
+    yield from _min_max(instance, "product_ratios", "min_ratio", "max_ratio")
+    for table, low, high in (("blend_specs", "min_value", "max_value"), ("product_ratios", "min_ratio", "max_ratio")):
+        for key, row in instance.tables[table].iterrows():
+            if _blank(row[low]) and _blank(row[high]):
+                yield _problem(instance, table, key, low, "", f"gives neither {low} nor {high}.",
+                               "give at least one limit, or delete the row.")
+
+
+def check_tiers(instance: Instance) -> Iterator[Problem]:
+    tiers = instance.tables["crude_tiers"].sort_values(["crude_id", "tier"])
+    for c, group in tiers.groupby("crude_id"):
+        adders = list(group["price_adder_usd_per_bbl"])
+        for i in range(1, len(adders)):
+            if adders[i] < adders[i - 1]:
+                key = group.index[i]
+                yield _problem(instance, "crude_tiers", key, "price_adder_usd_per_bbl", adders[i],
+                               f"is cheaper than the tier before it ({adders[i - 1]:g}) for {c}: a supply curve "
+                               "must rise, or the LP would buy the later tranche first.",
+                               "order the tiers by rising price adder.")
+
+
+def check_recipes(instance: Instance) -> Iterator[Problem]:
+    comps = instance.tables["blend_components"]
+    for p, group in comps.groupby("product_id"):
+        given = group["recipe_vol_frac"].notna()
+        if given.any() and not given.all():
+            key = group.index[~given.to_numpy()][0]
+            yield _problem(instance, "blend_components", key, "recipe_vol_frac", "",
+                           f"is empty while other components of {p} have a recipe share.",
+                           "give every component of a fixed recipe its share, or none of them.")
+        elif given.all():
+            total = float(group["recipe_vol_frac"].sum())
+            if abs(total - 1.0) > YIELD_SUM_TOL:
+                yield _problem(instance, "blend_components", group.index[0], "recipe_vol_frac", f"{total:.4f}",
+                               f"recipe shares of {p} sum to {total:.4f}, not 1.", "make the shares add up to 1.")
+    for p in instance.tables["products"].index:
+        if p not in set(comps["product_id"]):
+            yield _problem(instance, "products", p, "product_id", p, "has no blend components.",
+                           "add at least one row for it to blend_components.csv.")
+
+
+def check_stream_flow(instance: Instance) -> Iterator[Problem]:
+    kinds = instance.tables["streams"]["kind"].to_dict()
+    made = produced_streams(instance)
+    used = consumed_streams(instance)
+    anywhere = set().union(*made.values()) if made else set()
+    for r in instance.tables["refineries"].index:
+        for s in sorted(made[r] - used[r]):
+            if kinds.get(s) == "intermediate":
+                yield _problem(instance, "refineries", r, "refinery_id", r,
+                               f"makes stream {s!r} but nothing at this refinery uses it (no unit feed, no blend).",
+                               f"add a unit that takes {s} or a product that blends it, or make {s} a 'loss' stream.")
+    for s, kind in kinds.items():
+        if s not in anywhere:
+            consumers = any(s in used[r] for r in used)
+            if consumers:
+                yield _problem(instance, "streams", s, "stream_id", s,
+                               "is used (unit feed or blend component) but no crude or unit makes it.",
+                               "add it to crude_yields or unit_yields, or remove the rows that use it.")
+
+
+def check_qualities(instance: Instance) -> Iterator[Problem]:
+    fixed, pooled = fixed_qualities(instance)
+    both = set(zip(instance.tables["stream_qualities"]["stream_id"], instance.tables["stream_qualities"]["quality_id"]))
+    for key, row in instance.tables["cut_qualities"].iterrows():
+        if (row["stream_id"], row["quality_id"]) in both:
+            yield _problem(instance, "cut_qualities", key, "stream_id", row["stream_id"],
+                           f"gives a crude-specific {row['quality_id']} for a stream whose value stream_qualities "
+                           "already fixes.", "keep one of the two.")
+    components = instance.tables["blend_components"]
+    unit_made = set(instance.tables["unit_yields"]["product_stream_id"])
+    for key, spec in instance.tables["blend_specs"].iterrows():
+        p, q = spec["product_id"], spec["quality_id"]
+        for s in components["stream_id"][components["product_id"] == p]:
+            if (s, q) in pooled:
+                yield _problem(instance, "blend_specs", key, "quality_id", q,
+                               f"needs the {q} of component {s!r}, which differs between the crudes that make it "
+                               f"(values {sorted(v for v in pooled[(s, q)] if not math.isnan(v))}): the blend "
+                               "quality would depend on the crude mix (a pooling problem), which a linear model "
+                               "cannot state.",
+                               f"segregate {s} by crude (one stream per crude or crude class) or give it one fixed "
+                               "value in stream_qualities.")
+            elif (s, q) not in fixed:
+                how = " (it is also made by process units, so a crude-specific value cannot fix it)" \
+                    if s in unit_made else ""
+                yield _problem(instance, "blend_specs", key, "quality_id", q,
+                               f"needs the {q} of component {s!r}, which has no value{how}.",
+                               f"add the row {s},{q},VALUE to stream_qualities.csv.")
+
+
+def check_policies(instance: Instance) -> Iterator[Problem]:
+    crudes = instance.tables["crudes"]
+    refineries = list(instance.tables["refineries"].index)
+    for k, rule in instance.tables["policies"].iterrows():
+        kind = rule["kind"]
+        has_volume = not _blank(rule["volume_kbd"])
+        has_tariff = not _blank(rule["tariff_pct"]) or not _blank(rule["tariff_usd_per_bbl"])
+        if kind in ("cap", "floor") and not has_volume:
+            yield _problem(instance, "policies", k, "volume_kbd", "", f"a {kind} needs a volume.",
+                           "give volume_kbd.")
+        if kind != "tariff" and has_tariff:
+            yield _problem(instance, "policies", k, "kind", kind, "carries a tariff but is not a tariff rule.",
+                           "set kind = tariff, or clear tariff_pct and tariff_usd_per_bbl.")
+        if kind == "tariff" and not has_tariff:
+            yield _problem(instance, "policies", k, "tariff_pct", "", "a tariff needs tariff_pct or tariff_usd_per_bbl.",
+                           "give one of them.")
+        if kind in ("ban", "tariff") and has_volume:
+            yield _problem(instance, "policies", k, "volume_kbd", rule["volume_kbd"], f"a {kind} takes no volume.",
+                           "clear volume_kbd, or make the rule a cap.")
+        yield from _scope_checks(instance, "policies", k, rule, crudes, refineries)
+    for k, route in instance.tables["routes"].iterrows():
+        yield from _scope_checks(instance, "routes", k, route, crudes, refineries)
+
+
+def _scope_checks(instance, table, key, row, crudes, refineries) -> Iterator[Problem]:
+    for column in ("origin", "operator"):
+        value = row[column]
+        known = set(crudes[column]) - {""}
+        if value and value not in known:
+            yield _problem(instance, table, key, column, value, f"matches no crude's {column}.",
+                           f"use one of: {', '.join(sorted(known)) or '(none given in crudes.csv)'}.")
+            return
+    if not scope_matches(row, crudes, refineries):
+        yield _problem(instance, table, key, "crude_id", row["crude_id"],
+                       "matches no refinery-crude pair (the scope columns contradict each other).",
+                       "check origin, crude_id, operator and refinery_id together.")
+
+
+def check_diet_data(instance: Instance) -> Iterator[Problem]:
+    crudes = instance.tables["crudes"]
+    limited = [r for r, v in instance.tables["refineries"]["tan_max_mg_koh_per_g"].items() if not _blank(v)]
+    if limited:
+        for c, tan in crudes["tan_mg_koh_per_g"].items():
+            if _blank(tan):
+                yield _problem(instance, "crudes", c, "tan_mg_koh_per_g", "",
+                               f"is empty, but refinery {limited[0]} limits slate TAN.",
+                               "give the crude's TAN (an estimate flagged in `source` if need be).")
+
+
+CHECKS: tuple[Callable[[Instance], Iterator[Problem]], ...] = (
+    check_references,
+    check_crude_prices,
+    check_crude_yields,
+    check_unit_yields,
+    check_min_max,
+    check_tiers,
+    check_recipes,
+    check_stream_flow,
+    check_qualities,
+    check_policies,
+    check_diet_data,
+)
+
+
+def validate(instance: Instance) -> None:
+    """Raise InstanceError with every cross-table problem, or return quietly."""
+    problems = [p for check in CHECKS for p in check(instance)]
+    if problems:
+        raise InstanceError(problems)
