@@ -110,9 +110,28 @@ def update_parameters(m: pyo.ConcreteModel, d: ModelData) -> bool:
     return True
 
 
-CONSTRAINT_FAMILIES = (
-    "crude_unit_capacity", "slate_api_min", "slate_api_max", "slate_sulfur_max", "slate_tan_max", "sulfur_plant",
-    "stream_balance", "unit_capacity", "product_make", "product_recipe", "blend_spec_min", "blend_spec_max",
-    "product_ratio_min", "product_ratio_max", "product_sales", "refinery_product_sales", "crude_availability",
-    "crude_tier_split", "crude_tier_volume", "link_capacity", "policy_cap", "policy_floor",
-)
+# Each constraint family and the names of its index positions, as result columns.
+CONSTRAINT_INDEX: dict[str, tuple[str, ...]] = {
+    "crude_unit_capacity": ("refinery_id",),
+    "slate_api_min": ("refinery_id",),
+    "slate_api_max": ("refinery_id",),
+    "slate_sulfur_max": ("refinery_id",),
+    "slate_tan_max": ("refinery_id",),
+    "sulfur_plant": ("refinery_id",),
+    "stream_balance": ("refinery_id", "stream_id"),
+    "unit_capacity": ("refinery_id", "unit_id"),
+    "product_make": ("refinery_id", "product_id"),
+    "product_recipe": ("refinery_id", "product_id", "stream_id"),
+    "blend_spec_min": ("refinery_id", "product_id", "quality_id"),
+    "blend_spec_max": ("refinery_id", "product_id", "quality_id"),
+    "product_ratio_min": ("refinery_id", "product_id", "ref_product_id"),
+    "product_ratio_max": ("refinery_id", "product_id", "ref_product_id"),
+    "product_sales": ("product_id",),
+    "refinery_product_sales": ("refinery_id", "product_id"),
+    "crude_availability": ("crude_id",),
+    "crude_tier_split": ("crude_id",),
+    "crude_tier_volume": ("crude_id", "tier"),
+    "link_capacity": ("link_id",),
+    "policy_cap": ("rule_id",),
+    "policy_floor": ("rule_id",),
+}

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
@@ -54,6 +55,7 @@ class SolveResult:
     values: dict[str, dict[Any, float]] = field(default_factory=dict)  # variable name -> index -> value
     reduced_costs: dict[str, dict[Any, float]] = field(default_factory=dict)  # margin per unit of variable
     duals: dict[str, dict[Any, float]] = field(default_factory=dict)  # margin per unit of the row's bound
+    constraint_rows: dict[str, dict[Any, tuple[float, float | None, float | None]]] = field(default_factory=dict)
     rebuilt: bool = True
 
     @property
@@ -67,6 +69,8 @@ def _solver(time_limit: float | None) -> Highs:
     opt.config.raise_exception_on_nonoptimal_result = False
     opt.config.threads = 1
     opt.config.time_limit = time_limit
+    # quiet: the interface would print coefficient warnings on in-place updates
+    opt.config.solver_options["output_flag"] = False
     return opt
 
 
@@ -106,16 +110,28 @@ class SlateSolver:
             rebuilt=rebuilt,
         )
         if status == OPTIMAL:
-            _extract(self.model, results, result, with_duals)
+            _extract(self.model, self.opt, results, result, with_duals)
         return result
 
 
-def _extract(m: pyo.ConcreteModel, results: Any, out: SolveResult, with_duals: bool) -> None:
+def _extract(m: pyo.ConcreteModel, opt: Highs, results: Any, out: SolveResult, with_duals: bool) -> None:
     primals = results.solution_loader.get_vars()
     for var in m.component_objects(pyo.Var, active=True):
         out.values[var.local_name] = {index: primals.get(v, 0.0) for index, v in var.items()}
     if not with_duals:
         return
+    highs = opt._solver_model
+    activity = highs.getSolution().row_value
+    lp = highs.getLp()
+    lower, upper = lp.row_lower_, lp.row_upper_
+    rows = opt._pyomo_con_to_solver_con_map
+    inf = highspy.kHighsInf
+    for con in m.component_objects(pyo.Constraint, active=True):
+        entries = {}
+        for index, c in con.items():
+            i = rows[c]
+            entries[index] = (activity[i], None if lower[i] <= -inf else lower[i], None if upper[i] >= inf else upper[i])
+        out.constraint_rows[con.local_name] = entries
     # HiGHS reports duals and reduced costs as d(objective)/d(bound) for a maximisation as well;
     # tests/test_duals.py checks that sign against finite differences on every family.
     reduced = results.solution_loader.get_reduced_costs()

@@ -1,0 +1,29 @@
+# make run: set everything up and solve the flagship instance; make test: set up and run the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLAGSHIP ?= instances/gulf_coast_2026
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/crudeslate validate $(FLAGSHIP)
+	$(BIN)/crudeslate solve $(FLAGSHIP) --all-scenarios
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check optimizer tests
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,124 @@
+"""The `crudeslate` command line: a thin layer over the library.
+
+Exit codes: 0 optimal; 1 bad input; 2 usage; 3 infeasible or unbounded; 4 solver failure, time
+limit or a failed self-check. Heavy libraries are imported inside the commands so `--help` is fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from optimizer.errors import CrudeSlateError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 1, 2, 3, 4
+
+
+def _fail(error: CrudeSlateError) -> None:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def _load(path: str):
+    from optimizer.instance import read_instance
+    from optimizer.validate import validate
+
+    instance = read_instance(path)
+    validate(instance)
+    return instance
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crudeslate")
+def main() -> None:
+    """Crude-slate optimizer for Gulf Coast refineries (Pyomo + HiGHS).
+
+    Volumes in kb/d (thousand barrels per calendar day), prices in $/bbl, margins in kUSD/d.
+    """
+
+
+@main.command()
+@click.argument("instance", type=click.Path())
+def validate(instance: str) -> None:
+    """Check INSTANCE (and every scenario of it); print a summary or every problem."""
+    from optimizer.errors import InstanceError
+    from optimizer.scenarios import resolve
+    from optimizer.validate import validate as check
+
+    try:
+        inst = _load(instance)
+        problems = []
+        for name in inst.scenarios:
+            try:
+                check(resolve(inst, name))
+            except InstanceError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InstanceError(problems)
+    except CrudeSlateError as exc:
+        _fail(exc)
+    t = inst.tables
+    click.echo(f"{inst.name}: valid")
+    click.echo(f"  {len(t['refineries'])} refineries, {len(t['crudes'])} crudes "
+               f"({t['crudes']['origin'].nunique()} origins), {len(t['units'])} process units, "
+               f"{len(t['streams'])} streams, {len(t['products'])} products")
+    click.echo(f"  {len(t['policies'])} policy rules, {len(t['links'])} logistics links, "
+               f"{len(t['crude_tiers'])} supply tiers, {len(inst.scenarios) + 1} scenarios (base + "
+               f"{len(inst.scenarios)})")
+
+
+@main.command()
+@click.argument("instance", type=click.Path())
+def scenarios(instance: str) -> None:
+    """List the scenarios of INSTANCE: name, then description."""
+    from optimizer.instance import BASE_SCENARIO
+
+    try:
+        inst = _load(instance)
+    except CrudeSlateError as exc:
+        _fail(exc)
+    click.echo(f"{BASE_SCENARIO}\tthe instance's tables as they are")
+    for name, body in inst.scenarios.items():
+        extends = f" (extends {body.extends})" if body.extends else ""
+        click.echo(f"{name}\t{body.description}{extends}")
+
+
+@main.command()
+@click.argument("instance", type=click.Path())
+@click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Scenario to solve (repeatable).")
+@click.option("--all-scenarios", is_flag=True, help="Solve the base case and every scenario.")
+@click.option("--out", type=click.Path(), help="Output folder (default results/<instance>/<scenario>).")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a cell, e.g. 'crudes[origin=Venezuela].availability_kbd*=0' (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--write-lp", type=click.Path(), help="Also write the LP of each solve to this file.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="HiGHS time limit per solve.")
+def solve(instance: str, scenario_names: tuple[str, ...], all_scenarios: bool, out: str | None,
+          sets: tuple[str, ...], fmt: str, write_lp: str | None, time_limit: float | None) -> None:
+    """Solve INSTANCE for one or more scenarios and write the result tables."""
+    from optimizer.report import print_comparison, print_solve
+    from optimizer.run import run_scenarios
+    from optimizer.scenarios import scenario_names as all_names
+
+    try:
+        inst = _load(instance)
+        if all_scenarios and scenario_names:
+            raise click.UsageError("give either --scenario or --all-scenarios, not both.")
+        names = all_names(inst) if all_scenarios else list(scenario_names or ["base"])
+        root = Path(out) if out else Path("results") / inst.name
+        outcomes = run_scenarios(inst, names, root, single_out=bool(out) and len(names) == 1, sets=sets, fmt=fmt,
+                                 write_lp=write_lp, time_limit=time_limit)
+    except CrudeSlateError as exc:
+        _fail(exc)
+    for outcome in outcomes:
+        print_solve(outcome)
+    if len(outcomes) > 1:
+        print_comparison(outcomes)
+    sys.exit(max(outcome.exit_code for outcome in outcomes))
+
+
+if __name__ == "__main__":
+    main()

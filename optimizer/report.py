@@ -1,0 +1,76 @@
+"""What the terminal shows after a solve: short, readable, in plant units."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from optimizer.run import Outcome
+
+TOP_CRUDES = 4
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
+    for row in rows:
+        lines.append("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                               for i, (x, w) in enumerate(zip(row, widths))))
+    return "\n".join("  " + line for line in lines)
+
+
+def print_solve(outcome: Outcome) -> None:
+    res = outcome.result
+    timing = f"build {res.build_seconds:.2f} s, solve {res.solve_seconds:.2f} s"
+    if not res.optimal:
+        words = {
+            "infeasible": "INFEASIBLE: no crude slate meets every constraint",
+            "unbounded": "UNBOUNDED: the margin can grow without limit (a product or crude lacks a limit)",
+            "infeasible_or_unbounded": "INFEASIBLE OR UNBOUNDED: HiGHS could not tell which",
+            "time_limit": "stopped at the time limit without a proven optimum",
+            "solver_error": "HiGHS failed",
+        }[res.status]
+        click.echo(f"Scenario {outcome.scenario}: {words} ({timing}).")
+        for line in outcome.diagnosis:
+            click.echo(f"  - {line}")
+        if res.status in ("infeasible", "infeasible_or_unbounded") and not outcome.diagnosis:
+            click.echo("  - no single constraint family explains it; several conflict together.")
+        click.echo(f"  status written to {outcome.out_dir}")
+        return
+    slate = outcome.tables["slate"]
+    refineries = outcome.tables["refineries"]
+    click.echo(f"Scenario {outcome.scenario}: optimal, margin {res.objective_kusd_per_day:,.1f} kUSD/d "
+               f"({timing}) -> {outcome.out_dir}")
+    rows = []
+    for ref in refineries.itertuples():
+        taken = slate[(slate["refinery_id"] == ref.refinery_id) & (slate["volume_kbd"] > 1e-6)]
+        taken = taken.sort_values(["volume_kbd", "crude_id"], ascending=[False, True])
+        top = ", ".join(f"{r.crude_id} {r.volume_kbd:.1f}" for r in taken.head(TOP_CRUDES).itertuples())
+        if len(taken) > TOP_CRUDES:
+            top += f", +{len(taken) - TOP_CRUDES} more"
+        rows.append([ref.refinery_id, f"{ref.crude_run_kbd:.1f}", f"{ref.margin_usd_per_bbl:.2f}", top])
+    click.echo(_table(["refinery", "run kb/d", "margin $/bbl", "slate kb/d (largest first)"], rows))
+
+
+def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> None:
+    """Scenario against scenario: margin, and volume by origin, with changes against the baseline."""
+    base = next((o for o in outcomes if o.scenario == baseline), outcomes[0])
+    origins = sorted({c for o in outcomes for c in o.tables["summary"].columns if c.startswith("origin_")})
+    base_row = base.tables["summary"].iloc[0]
+    header = ["scenario", "status", "margin kUSD/d", f"vs {base.scenario}"] + [
+        o.removeprefix("origin_").removesuffix("_kbd") + " kb/d" for o in origins]
+    rows = []
+    for o in outcomes:
+        row = o.tables["summary"].iloc[0]
+        if not o.result.optimal:
+            rows.append([o.scenario, o.result.status, "-", "-"] + ["-"] * len(origins))
+            continue
+        delta = (f"{row['objective_kusd_per_day'] - base_row['objective_kusd_per_day']:+,.1f}"
+                 if base.result.optimal else "-")
+        rows.append([o.scenario, o.result.status, f"{row['objective_kusd_per_day']:,.1f}", delta]
+                    + [f"{row.get(c, 0.0):.1f}" for c in origins])
+    click.echo("")
+    click.echo("Scenarios compared (volume by crude origin):")
+    click.echo(_table(header, rows))

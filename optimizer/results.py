@@ -1,0 +1,280 @@
+"""Result tables with unit-suffixed columns, the manifest, the post-solve self-check, atomic writing.
+
+Everything here reads a `SolveResult` and the scenario's `ModelData`; nothing re-solves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.data import ModelData, api_from_sg
+from optimizer.errors import CrudeSlateError
+from optimizer.instance import Instance
+from optimizer.model import CONSTRAINT_INDEX
+from optimizer.solve import SELF_CHECK_TOL_KBD, SolveResult
+
+ZERO_KBD = 1e-9  # volumes below this print as 0 (HiGHS leaves dust of this size at bounds)
+INDEX_COLUMNS = ("refinery_id", "crude_id", "unit_id", "stream_id", "product_id", "ref_product_id", "quality_id",
+                 "tier", "link_id", "rule_id")
+
+
+class SelfCheckError(CrudeSlateError):
+    """The written tables do not reproduce the model's balances: a bug, never a user error."""
+
+    exit_code = 4
+
+
+def origin_column(origin: str) -> str:
+    return "origin_" + re.sub(r"[^a-z0-9]+", "_", origin.lower()).strip("_") + "_kbd"
+
+
+def _clean(x: float) -> float:
+    return 0.0 if abs(x) < ZERO_KBD else x
+
+
+@dataclass
+class ScenarioResults:
+    scenario: str
+    result: SolveResult
+    tables: dict[str, pd.DataFrame]
+
+
+def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str, pd.DataFrame]:
+    """Every result table of one optimal solve, each with a leading `scenario` column."""
+    scenario = instance.scenario
+    v, rc, duals = res.values, res.reduced_costs, res.duals
+    buy = {k: _clean(x) for k, x in v["Buy"].items()}
+    run = {r: sum(buy[(r, c)] for c in d.CRUDES) for r in d.REFINERIES}
+    banned = {pair for kind, _, pairs in d.rules.values() if kind == "ban" for pair in pairs}
+
+    slate = pd.DataFrame([
+        {
+            "refinery_id": r, "crude_id": c, "origin": d.origin[c], "allowed": (r, c) not in banned,
+            "volume_kbd": buy[(r, c)],
+            "share_of_run_pct": 100.0 * buy[(r, c)] / run[r] if run[r] > ZERO_KBD else 0.0,
+            "fob_usd_per_bbl": d.fob_usd_per_bbl[c], "freight_usd_per_bbl": d.freight_usd_per_bbl[(r, c)],
+            "tariff_usd_per_bbl": d.tariff_usd_per_bbl[(r, c)],
+            "delivered_cost_usd_per_bbl": d.delivered_usd_per_bbl(r, c),
+            "reduced_cost_usd_per_bbl": rc.get("Buy", {}).get((r, c), math.nan),
+        }
+        for r, c in d.PAIRS
+    ])
+
+    feeds = {k: _clean(x) for k, x in v["Feed"].items()}
+    unit_feed = {k: 0.0 for k in d.UNITS}
+    for (r, u, _), x in feeds.items():
+        unit_feed[(r, u)] += x
+    units = pd.DataFrame([
+        {
+            "refinery_id": r, "unit_id": u, "unit_type": d.unit_type[(r, u)], "feed_kbd": unit_feed[(r, u)],
+            "capacity_kbd": d.unit_capacity_kbd[(r, u)],
+            "utilization_pct": 100.0 * unit_feed[(r, u)] / d.unit_capacity_kbd[(r, u)]
+            if d.unit_capacity_kbd[(r, u)] > 0 else math.nan,
+            "marginal_value_usd_per_bbl": duals.get("unit_capacity", {}).get((r, u), math.nan),
+        }
+        for r, u in d.UNITS
+    ], columns=["refinery_id", "unit_id", "unit_type", "feed_kbd", "capacity_kbd", "utilization_pct",
+                "marginal_value_usd_per_bbl"])
+    unit_feeds = pd.DataFrame([{"refinery_id": r, "unit_id": u, "stream_id": f, "feed_kbd": x}
+                               for (r, u, f), x in feeds.items()],
+                              columns=["refinery_id", "unit_id", "stream_id", "feed_kbd"])
+
+    blend = {k: _clean(x) for k, x in v["Blend"].items()}
+    blends = pd.DataFrame([{"refinery_id": r, "product_id": p, "stream_id": s, "volume_kbd": x}
+                           for (r, p, s), x in blend.items()],
+                          columns=["refinery_id", "product_id", "stream_id", "volume_kbd"])
+
+    sell = {k: _clean(x) for k, x in v["Sell"].items()}
+    spec_qualities = sorted({q for _, q in d.specs})
+    product_rows = []
+    for r in d.REFINERIES:
+        for p in d.PRODUCTS:
+            row: dict[str, Any] = {
+                "refinery_id": r, "product_id": p, "volume_kbd": sell[(r, p)],
+                "price_usd_per_bbl": d.product_price_usd_per_bbl[p],
+                "revenue_kusd_per_day": sell[(r, p)] * d.product_price_usd_per_bbl[p],
+            }
+            for q in spec_qualities:
+                lo, hi = d.specs.get((p, q), (None, None))
+                comps = [(s, blend[(r, p, s)]) for pp, s in d.COMPONENTS if pp == p]
+                total = sum(x for _, x in comps)
+                known = all((s, q) in d.quality for s, _ in comps)
+                row[f"{q}_value"] = (sum(d.quality[(s, q)] * x for s, x in comps) / total
+                                     if total > ZERO_KBD and known else math.nan)
+                row[f"{q}_min"] = math.nan if lo is None else lo
+                row[f"{q}_max"] = math.nan if hi is None else hi
+            product_rows.append(row)
+    products = pd.DataFrame(product_rows)
+
+    tier_cost = {c: 0.0 for c in d.CRUDES}
+    for (c, t), x in v["TierBuy"].items():
+        tier_cost[c] += _clean(x) * d.tiers[(c, t)][1]
+    bought = {c: sum(buy[(r, c)] for r in d.REFINERIES) for c in d.CRUDES}
+    refinery_rows = []
+    for r in d.REFINERIES:
+        revenue = sum(sell[(r, p)] * d.product_price_usd_per_bbl[p] for p in d.PRODUCTS)
+        crude_cost = sum(buy[(r, c)] * (d.delivered_usd_per_bbl(r, c) + (d.refinery[r]["crude_unit_cost_usd_per_bbl"]
+                                                                          or 0.0)) for c in d.CRUDES)
+        crude_cost += sum(tier_cost[c] * buy[(r, c)] / bought[c] for c in d.CRUDES if bought[c] > ZERO_KBD)
+        unit_cost = sum(x * d.unit_cost_usd_per_bbl[(rr, u)] for (rr, u, _), x in feeds.items() if rr == r)
+        margin = revenue - crude_cost - unit_cost
+        mass = sum(buy[(r, c)] * d.sg[c] for c in d.CRUDES)
+        refinery_rows.append({
+            "refinery_id": r, "crude_run_kbd": run[r],
+            "crude_capacity_kbd": d.refinery[r]["crude_capacity_kbd"],
+            "slate_api_deg": api_from_sg(mass / run[r]) if run[r] > ZERO_KBD else math.nan,
+            "slate_sulfur_wt_pct": sum(buy[(r, c)] * d.sg[c] * d.sulfur_wt_pct[c] for c in d.CRUDES) / mass
+            if mass > ZERO_KBD else math.nan,
+            "revenue_kusd_per_day": revenue, "crude_cost_kusd_per_day": crude_cost,
+            "operating_cost_kusd_per_day": unit_cost,
+            "margin_usd_per_bbl": margin / run[r] if run[r] > ZERO_KBD else math.nan,
+            "margin_kusd_per_day": margin,
+        })
+    refineries = pd.DataFrame(refinery_rows)
+
+    constraint_rows = []
+    for family, index_names in CONSTRAINT_INDEX.items():
+        for index, row in res.constraint_rows.get(family, {}).items():
+            keys = index if isinstance(index, tuple) else (index,)
+            entry: dict[str, Any] = {"family": family}
+            entry.update({name: "" for name in INDEX_COLUMNS})
+            entry.update(dict(zip(index_names, keys)))
+            body, lower, upper = row
+            slack = min(body - lower if lower is not None else math.inf,
+                        upper - body if upper is not None else math.inf)
+            entry.update({"body": body, "lower": math.nan if lower is None else lower,
+                          "upper": math.nan if upper is None else upper, "slack": slack,
+                          "dual": duals.get(family, {}).get(index, math.nan)})
+            constraint_rows.append(entry)
+    constraints = pd.DataFrame(constraint_rows, columns=["family", *INDEX_COLUMNS, "body", "lower", "upper",
+                                                         "slack", "dual"])
+
+    origins = sorted(set(d.origin.values()))
+    summary_row: dict[str, Any] = {
+        "status": res.status, "objective_kusd_per_day": res.objective_kusd_per_day,
+        "crude_run_kbd": sum(run.values()),
+    }
+    for o in origins:
+        summary_row[origin_column(o)] = sum(buy[(r, c)] for r, c in d.PAIRS if d.origin[c] == o)
+    summary_row.update({"build_seconds": res.build_seconds, "solve_seconds": res.solve_seconds,
+                        "simplex_iterations": res.iterations})
+    summary = pd.DataFrame([summary_row])
+
+    tables = {"summary": summary, "slate": slate, "units": units, "unit_feeds": unit_feeds, "blends": blends,
+              "products": products, "refineries": refineries, "constraints": constraints}
+    for frame in tables.values():
+        frame.insert(0, "scenario", scenario)
+    return tables
+
+
+def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:
+    """The summary row of a solve that found no optimum."""
+    return pd.DataFrame([{"scenario": instance.scenario, "status": res.status, "objective_kusd_per_day": math.nan,
+                          "crude_run_kbd": math.nan, "build_seconds": res.build_seconds,
+                          "solve_seconds": res.solve_seconds, "simplex_iterations": res.iterations}])
+
+
+def self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
+    """Rebuild balances, capacities and the margin from the result tables; return every disagreement."""
+    failures = []
+    slate, feeds, blends = tables["slate"], tables["unit_feeds"], tables["blends"]
+    buy = {(r, c): x for r, c, x in zip(slate["refinery_id"], slate["crude_id"], slate["volume_kbd"])}
+    made: dict[tuple[str, str], float] = {}
+    used: dict[tuple[str, str], float] = {}
+    for (c, s), y in d.crude_yield.items():
+        for r in d.REFINERIES:
+            made[(r, s)] = made.get((r, s), 0.0) + y * buy[(r, c)]
+    for r, u, f, x in zip(feeds["refinery_id"], feeds["unit_id"], feeds["stream_id"], feeds["feed_kbd"]):
+        used[(r, f)] = used.get((r, f), 0.0) + x
+        for (ut, ff, s), y in d.unit_yield.items():
+            if ut == d.unit_type[(r, u)] and ff == f:
+                made[(r, s)] = made.get((r, s), 0.0) + y * x
+    for r, s, x in zip(blends["refinery_id"], blends["stream_id"], blends["volume_kbd"]):
+        used[(r, s)] = used.get((r, s), 0.0) + x
+    for r, s in d.BALANCES:
+        gap = made.get((r, s), 0.0) - used.get((r, s), 0.0)
+        if abs(gap) > SELF_CHECK_TOL_KBD * max(1.0, made.get((r, s), 0.0)):
+            failures.append(f"stream {s} at {r}: made {made.get((r, s), 0.0):.6f} kb/d, used "
+                            f"{used.get((r, s), 0.0):.6f} kb/d")
+    for row in tables["units"].itertuples():
+        if row.feed_kbd > row.capacity_kbd + SELF_CHECK_TOL_KBD:
+            failures.append(f"unit {row.unit_id} at {row.refinery_id}: feed {row.feed_kbd:.6f} above capacity "
+                            f"{row.capacity_kbd:.6f} kb/d")
+    for row in tables["refineries"].itertuples():
+        if row.crude_run_kbd > row.crude_capacity_kbd + SELF_CHECK_TOL_KBD:
+            failures.append(f"crude run at {row.refinery_id} {row.crude_run_kbd:.6f} above capacity")
+    margin = float(tables["refineries"]["margin_kusd_per_day"].sum())
+    if abs(margin - objective) > SELF_CHECK_TOL_KBD * max(1.0, abs(objective)):
+        failures.append(f"refinery margins add up to {margin:.6f} kUSD/d, the objective is {objective:.6f}")
+    return failures
+
+
+def manifest(instance: Instance, res: SolveResult, solver_options: dict[str, Any]) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    import highspy
+
+    h = highspy.Highs()
+    return {
+        "instance": str(instance.path.resolve()),
+        "instance_name": instance.name,
+        "input_sha256": instance.input_hashes(),
+        "scenario": instance.scenario,
+        "overrides": instance.applied,
+        "versions": {"crudeslate": version("crudeslate"), "pyomo": version("pyomo"),
+                     "highs": f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}",
+                     "python": platform.python_version()},
+        "solver_options": solver_options,
+        "status": res.status,
+        "termination": res.termination,
+        "objective_kusd_per_day": res.objective_kusd_per_day,
+        "timings_seconds": {"build": res.build_seconds, "solve": res.solve_seconds},
+        "simplex_iterations": res.iterations,
+    }
+
+
+def _positive_zero(frame: pd.DataFrame) -> pd.DataFrame:
+    """-0.0 prints as '-0': add 0.0 to every float column so equal results print equally."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column] + 0.0
+    return frame
+
+
+def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any], fmt: str = "csv") -> None:
+    """Write every table (and manifest.json) into `out`, replacing it whole or not at all."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tables = {name: _positive_zero(frame) for name, frame in tables.items()}
+    try:
+        if fmt == "xlsx":
+            with pd.ExcelWriter(staging / "results.xlsx", engine="openpyxl") as writer:
+                for name, frame in tables.items():
+                    frame.to_excel(writer, sheet_name=name, index=False)
+        else:
+            for name, frame in tables.items():
+                frame.to_csv(staging / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
+        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+        if out.exists():
+            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
