@@ -22,12 +22,9 @@ def _fail(error: CrudeSlateError) -> None:
 
 
 def _load(path: str):
-    from optimizer.instance import read_instance
-    from optimizer.validate import validate
+    from optimizer.validate import load_instance
 
-    instance = read_instance(path)
-    validate(instance)
-    return instance
+    return load_instance(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

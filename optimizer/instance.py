@@ -196,7 +196,7 @@ def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem])
         for column in spec.columns:
             text = cells[positions[column.name]] if column.name in positions else ""
             record[column.name] = _parse_cell(column, text, file, line, problems)
-        key = row_id([str(record[k]) for k in spec.key])
+        key = row_id([_key_text(record[k]) for k in spec.key])
         if key in first_seen:
             problems.append(Problem(file, f"repeats the key {key!r} of row {first_seen[key]}.",
                                     "delete or merge the duplicate row.", row=line,
@@ -214,6 +214,12 @@ def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem])
         else:
             frame[column.name] = frame[column.name].astype(object)
     return frame, origins
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, float) and not math.isnan(value) and value == int(value):
+        return str(int(value))
+    return str(value)
 
 
 def _parse_cell(column, text: str, file: str, line: int, problems: list[Problem]) -> object:
@@ -334,11 +340,19 @@ def _strings(raw: object, key: str, problems: list[Problem]) -> dict[str, str]:
 
 def read_instance(path: str | Path) -> Instance:
     """Read and type every table of the instance at `path`; raise InstanceError with all problems."""
+    instance, problems = read_instance_collecting(path)
+    if problems or instance is None:
+        raise InstanceError(problems)
+    return instance
+
+
+def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Problem]]:
+    """The instance as far as it could be read (unreadable cells empty), and every problem met."""
     folder = Path(path)
     problems: list[Problem] = []
     if not folder.is_dir():
-        raise InstanceError([Problem(str(folder), "is not a folder.",
-                                     f"give the path of an instance folder holding {MANIFEST} and the CSV tables.")])
+        return None, [Problem(str(folder), "is not a folder.",
+                              f"give the path of an instance folder holding {MANIFEST} and the CSV tables.")]
     manifest_path = folder / MANIFEST
     manifest: dict[str, object] = {}
     input_files: list[Path] = []
@@ -413,6 +427,4 @@ def read_instance(path: str | Path) -> Instance:
         input_files=input_files,
         scenarios=scenarios,
     )
-    if problems:
-        raise InstanceError(problems)
-    return instance
+    return instance, problems

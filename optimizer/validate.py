@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from optimizer.data import consumed_streams, fixed_qualities, produced_streams, scope_matches
 from optimizer.errors import InstanceError, Problem
-from optimizer.instance import Instance
+from optimizer.instance import Instance, read_instance_collecting
 from optimizer.schema import TABLES
 
 YIELD_SUM_TOL = 1e-3  # crude and unit yields must close to within this
@@ -260,8 +261,31 @@ CHECKS: tuple[Callable[[Instance], Iterator[Problem]], ...] = (
 )
 
 
+def cross_check(instance: Instance, earlier: list[Problem] | None = None) -> list[Problem]:
+    """Every cross-table problem. After reading problems (`earlier`), a check that trips over the
+    damaged cells is skipped rather than allowed to hide the problems already found."""
+    problems: list[Problem] = []
+    for check in CHECKS:
+        try:
+            problems.extend(p for p in check(instance) if p not in problems)
+        except (KeyError, TypeError, ValueError):
+            if not earlier:
+                raise
+    return problems
+
+
 def validate(instance: Instance) -> None:
     """Raise InstanceError with every cross-table problem, or return quietly."""
-    problems = [p for check in CHECKS for p in check(instance)]
+    problems = cross_check(instance)
     if problems:
         raise InstanceError(problems)
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read, type and cross-check an instance; one InstanceError carries every problem of both stages."""
+    instance, problems = read_instance_collecting(path)
+    if instance is not None:
+        problems = problems + [p for p in cross_check(instance, problems) if p not in problems]
+    if problems or instance is None:
+        raise InstanceError(problems)
+    return instance
