@@ -61,8 +61,10 @@ def valid_targets() -> str:
     return "; ".join(parts)
 
 
-def parse_path(text: str, where: str, problems: list[Problem]) -> CellPath | None:
+def parse_path(text: str, where: str, problems: list[Problem], shown: str | None = None) -> CellPath | None:
+    """The cell path in `text`; problems quote `shown` (the whole override) when given."""
     match = _PATH_RE.match(text)
+    text = shown or text
     if match is None:
         problems.append(Problem(where, "is not a cell path.",
                                 "write TABLE.ROW_ID.COLUMN or TABLE[COLUMN=VALUE].COLUMN, e.g. "
@@ -92,7 +94,7 @@ def parse_override(text: str, where: str, problems: list[Problem]) -> Override |
                                 "write PATH = VALUE, PATH += VALUE or PATH *= VALUE, "
                                 "e.g. crudes.merey16.differential_usd_per_bbl += 2.", value=text))
         return None
-    path = parse_path(match["path"], where, problems)
+    path = parse_path(match["path"], where, problems, shown=text)
     value = parse_number(match["value"].strip())
     if value is None:
         problems.append(Problem(where, f"has no number after {match['op']!r}.", "give a finite number, e.g. 0 or 1.5.",
