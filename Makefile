@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP ?= instances/gulf_coast_2026
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check optimizer tests
+
+docs: $(STAMP)
+	$(BIN)/python -m optimizer.docs
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
