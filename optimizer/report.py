@@ -74,3 +74,18 @@ def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> No
     click.echo("")
     click.echo("Scenarios compared (volume by crude origin):")
     click.echo(_table(header, rows))
+    if not base.result.optimal:
+        return
+    moved = [c for c in origins if any(o.result.optimal and abs(o.tables["summary"].iloc[0].get(c, 0.0)
+                                                                 - base_row.get(c, 0.0)) > 0.05 for o in outcomes)]
+    if not moved:
+        return
+    shifts = []
+    for o in outcomes:
+        if o is base or not o.result.optimal:
+            continue
+        row = o.tables["summary"].iloc[0]
+        shifts.append([o.scenario] + [f"{row.get(c, 0.0) - base_row.get(c, 0.0):+.1f}" for c in moved])
+    click.echo("")
+    click.echo(f"Change against {base.scenario} (kb/d by origin: + taken, - displaced):")
+    click.echo(_table(["scenario"] + [c.removeprefix("origin_").removesuffix("_kbd") for c in moved], shifts))

@@ -1,0 +1,1 @@
+"""crudeslate: a crude-slate LP for US Gulf Coast refineries (Pyomo + HiGHS)."""
