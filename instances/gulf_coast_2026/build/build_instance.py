@@ -1,0 +1,1319 @@
+#!/usr/bin/env python3
+"""Build the gulf_coast_2026 instance from the public data in ../shared/data.
+
+Usage (from the repository root):
+
+    .venv/bin/python instances/gulf_coast_2026/build/build_instance.py [--data DIR] [--out DIR]
+
+It reads the CSV files documented in <data>/SOURCES.md and writes every CSV table of the instance
+plus instance.toml into <out> (default: the instance directory). Nothing else is written. The output
+is deterministic: the same data gives byte-identical files. The generated files are committed, so
+the project never needs ../shared at run time.
+
+Every number that is not read from a data file is a named constant below with a comment giving its
+basis; the `source` column of each generated row says `S:` (read in a data file: file and row),
+`E:` (an estimate: the constant's name) or `S+E:` (a sourced number transformed by an estimate,
+e.g. a stream-day capacity times the calendar-day factor).
+
+`--provenance` prints nothing but a per-table summary of S/E rows (for the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+INSTANCE_DIR = HERE.parent
+REPO = INSTANCE_DIR.parent.parent
+
+# ------------------------------------------------------------------------------------------------
+# Conventions and conversion constants
+# ------------------------------------------------------------------------------------------------
+
+# EIA capacities are barrels per stream day; the instance is calendar day. SOURCES.md ("calendar-day
+# capacity is about 6% lower (EIA)") gives the factor. Used for every unit capacity and for crude
+# capacities that have no sourced calendar-day figure.
+CALENDAR_PER_STREAM_DAY = 0.94
+
+GAL_PER_BBL = 42.0
+M3_PER_BBL = 0.158987  # process/unit_conversions.csv row "barrel"
+T_PER_SHORT_TON = 0.907185  # process/unit_conversions.csv row "short ton"
+
+# Petroleum coke is a solid; its stream is counted in barrels at EIA's reporting convention of
+# 5.0 barrels per short ton (EIA Petroleum Supply Annual conversion for petroleum coke; NOT in the
+# shared data - an E value). 1 bbl of coke stream = 0.181 t; a $/t price becomes $/bbl by
+# x 0.907185 / 5.0.
+COKE_BBL_PER_SHORT_TON = 5.0
+
+# Asphalt: product_and_byproduct_prices_sourced.csv row "Asphalt cement PG 64-22" note gives
+# "~5.5 bbl per short ton".
+ASPHALT_BBL_PER_SHORT_TON = 5.5
+
+# Densities used to turn the coker correlation (wt %) into volumes: process/unit_yields.csv coker
+# rows ("SG naphtha 0.771 (52 API), CGO 0.934 (20 API), LPG 0.55").
+SG_COKER_NAPHTHA = 0.771
+SG_CGO = 0.934
+SG_LPG = 0.55
+
+# ------------------------------------------------------------------------------------------------
+# Refineries
+# ------------------------------------------------------------------------------------------------
+
+# EIA site_id -> (refinery_id, display name, operator). The modelled set is every active PADD 3
+# refinery with a coker plus every non-coking refinery of 74 kb/sd or more. Left out: condensate
+# splitters (no downstream units), Saraland/Mobile (sold to Vertex 2022, status uncertain, 91
+# kb/sd) and plants below 61 kb/sd without a coker.
+REFINERY_SITES = OrderedDict([
+    (507, ("motiva_port_arthur", "Motiva Port Arthur TX", "Motiva (Saudi Aramco)")),
+    (301, ("marathon_galveston_bay", "Marathon Galveston Bay (Texas City) TX", "Marathon Petroleum")),
+    (530, ("marathon_garyville", "Marathon Garyville LA", "Marathon Petroleum")),
+    (163, ("exxon_baytown", "ExxonMobil Baytown TX", "ExxonMobil")),
+    (161, ("exxon_baton_rouge", "ExxonMobil Baton Rouge LA", "ExxonMobil")),
+    (465, ("citgo_lake_charles", "CITGO Lake Charles LA", "CITGO (PDV America)")),
+    (434, ("valero_port_arthur", "Valero Port Arthur TX", "Valero Energy")),
+    (225, ("exxon_beaumont", "ExxonMobil Beaumont TX", "ExxonMobil")),
+    (125, ("chevron_pascagoula", "Chevron Pascagoula MS", "Chevron")),
+    (385, ("pemex_deer_park", "Deer Park Refining TX", "Pemex (PMI Deer Park)")),
+    (351, ("valero_corpus_christi", "Valero Corpus Christi TX", "Valero Energy")),
+    (256, ("p66_sweeny", "Phillips 66 Sweeny TX", "Phillips 66")),
+    (204, ("fhr_corpus_christi", "Flint Hills Corpus Christi TX (West + East)", "Koch (Flint Hills)")),
+    (392, ("p66_lake_charles", "Phillips 66 Lake Charles (Westlake) LA", "Phillips 66")),
+    (276, ("shell_norco", "Shell Norco LA", "Shell")),
+    (83, ("total_port_arthur", "TotalEnergies Port Arthur TX", "TotalEnergies")),
+    (503, ("valero_texas_city", "Valero Texas City TX", "Valero Energy")),
+    (517, ("valero_st_charles", "Valero St. Charles (Norco) LA", "Valero Energy")),
+    (228, ("pbf_chalmette", "PBF Chalmette LA", "PBF Energy")),
+    (478, ("citgo_corpus_christi", "CITGO Corpus Christi TX", "CITGO (PDV America)")),
+    (255, ("wrb_borger", "WRB Borger TX", "WRB Refining (Phillips 66/Cenovus)")),
+    (190, ("hunt_tuscaloosa", "Hunt Tuscaloosa AL", "Hunt Refining")),
+    (147, ("delek_tyler", "Delek Tyler TX", "Delek US")),
+    (502, ("valero_houston", "Valero Houston TX", "Valero Energy")),
+    (386, ("valero_mckee", "Valero McKee (Sunray) TX", "Valero Energy")),
+    (123, ("marathon_el_paso", "Marathon El Paso TX", "Marathon Petroleum")),
+    (510, ("calcasieu_lake_charles", "Calcasieu Refining Lake Charles LA", "Calcasieu Refining")),
+    (237, ("valero_meraux", "Valero Meraux LA", "Valero Energy")),
+    (185, ("hfs_navajo", "HF Sinclair Navajo (Artesia) NM", "HF Sinclair")),
+    (148, ("chevron_pasadena", "Chevron Pasadena TX", "Chevron")),
+    (387, ("valero_three_rivers", "Valero Three Rivers TX", "Valero Energy")),
+    (442, ("delek_el_dorado", "Delek El Dorado AR", "Delek US")),
+    (501, ("delek_krotz_springs", "Delek Krotz Springs LA", "Delek US")),
+    (262, ("placid_port_allen", "Placid Port Allen LA", "Placid Refining")),
+    (84, ("delek_big_spring", "Delek Big Spring TX", "Delek US")),
+])
+
+# Flint Hills Corpus Christi West (204) and East (205) are one complex (East has an FCC but no
+# vacuum unit and is fed from West): modelled as one refinery with the summed capacities. E.
+MERGE_SITES = {205: 204}
+
+# Sites closed since the 2021 EIA layer. 444, 505, 179 carry the closure in status_note (S).
+# 289 Phillips 66 Alliance (Belle Chasse) was shut after Hurricane Ida (Aug 2021) and is being
+# converted to a terminal: a widely reported fact that is NOT in the shared data (status_note is
+# empty) - E. It is left out of the model and of the active-capacity denominator.
+CLOSED_SITES_UNSOURCED = {289: "Phillips 66 Alliance: shut after Hurricane Ida 2021 (not in shared data: E)"}
+
+# Sourced calendar-day crude capacities that replace 0.94 x the 2021 stream-day figure
+# (eia_refineries_padd3_2021.csv status_note of the site).
+CRUDE_CD_OVERRIDES = {
+    507: (640.5, "status_note: 640,500 b/cd in EIA refcap as of Jan 1 2025 (Reuters 2025-06-20)"),
+    225: (609.0, "status_note: BLADE expansion (Mar 2023) 369,000 -> 609,000 b/cd (EIA 2024-07-30)"),
+    434: (360.0, "status_note: +25,000 b/cd expansion to 360,000 b/cd (EIA 2024-07-30)"),
+}
+
+# Inland refineries (Panhandle, Permian, New Mexico, East Texas, Arkansas): seaborne crude reaches
+# them only by a further pipeline haul from the coast. E: $3.00/bbl on top of the coast freight,
+# about the 2013 committed Keystone heavy toll per 1,000 miles (logistics_pipelines_freight.csv
+# "committed ~5.81") scaled to a 500-700 mile haul.
+INLAND_REFINERIES = ("wrb_borger", "valero_mckee", "marathon_el_paso", "hfs_navajo", "delek_big_spring",
+                     "delek_tyler", "delek_el_dorado")
+INLAND_SEABORNE_SURCHARGE = 3.00
+
+# EIA columns -> unit types (all x CALENDAR_PER_STREAM_DAY). thermal_cracking_visbreak is zero at
+# every PADD 3 site.
+UNIT_COLUMNS = OrderedDict([
+    ("vacuum", "vacuum_dist_kbsd"),
+    ("coker", "coking_kbsd"),
+    ("fcc", "fcc_fresh_feed_kbsd"),
+    ("hydrocracker", "hydrocracking_kbsd"),
+    ("reformer", "cat_reforming_kbsd"),
+    ("alkylation", "alkylation_isom_kbsd"),
+    ("hydrotreater", "hydrotreating_desulf_kbsd"),
+    ("asphalt", "asphalt_kbsd"),
+])
+
+# Crude-diet windows by configuration. E: no public per-refinery diet data in the shared folder.
+# Basis: a heavy-sour coking refinery (coker/crude >= 0.20) is designed around Maya/WCS-type slates
+# (20-22 API, 3.0-3.4 %S, crude_candidates_lp_summary.csv); lighter configurations get narrower
+# windows; a refinery without a coker cannot reject residue and runs light/medium crude.
+# (min coker ratio, api_min, sulfur_max) - first matching row wins.
+DIET_CLASSES = (
+    (0.20, 20.0, 3.2, "heavy-sour coking (coker/crude >= 0.20)"),
+    (0.10, 23.0, 2.6, "medium coking (coker/crude 0.10-0.20)"),
+    (0.001, 26.0, 2.0, "light coking (coker/crude < 0.10)"),
+    (0.0, 30.0, 1.3, "no coker"),
+)
+# E: crude-unit metallurgy limit on slate TAN (mass-weighted); common planning value 1.0 mg KOH/g
+# for blended slates. Kearl (2.05) and AWB (1.56) must be blended down.
+TAN_MAX = 1.0
+
+# Operating costs, $/bbl of feed: process/unit_utilities_costs.csv est_utility_cost_usd_per_bbl
+# (utilities only, E by that file's author) plus, where stated, hydrogen or purchased isobutane.
+CRUDE_UNIT_COST = 0.29  # "atmospheric distillation"
+UNIT_OPEX = {
+    "vacuum": (0.17, "S+E: unit_utilities_costs.csv 'vacuum distillation' 0.17 (utilities only)"),
+    "coker": (0.55, "S+E: unit_utilities_costs.csv 'delayed coking' 0.55"),
+    "fcc": (0.30, "S+E: unit_utilities_costs.csv 'fluid catalytic cracking' 0.30 (excl. catalyst)"),
+    # 1.26 utilities + 1500 scf H2/bbl (unit_yields.csv PRELIM default severity) x $1.08/Mscf
+    # (unit_utilities_costs.csv SMR energy-only) = 1.62
+    "hydrocracker": (2.88, "S+E: unit_utilities_costs.csv HC <2000 scf 1.26 + H2 1.5 Mscf/bbl x 1.08 $/Mscf"),
+    "reformer": (1.35, "S+E: unit_utilities_costs.csv 'naphtha catalytic reformer' 1.35 (H2 credit not taken)"),
+    # 0.72 utilities (150-400 scf class) + ~250 scf H2/bbl x 1.08 $/Mscf = 0.27 -> ~1.0
+    "hydrotreater": (1.00, "S+E: unit_utilities_costs.csv HT 150-400 scf 0.72 + ~0.25 Mscf H2 x 1.08"),
+    "asphalt": (0.10, "E: ASPHALT_OPEX (blowing/blending; no source)"),
+    # alkylation: set per price regime (1.72 utilities + purchased isobutane), see alky_opex()
+}
+ALKY_UTILITIES = 1.72  # unit_utilities_costs.csv "alkylation (H2SO4)"
+
+# ------------------------------------------------------------------------------------------------
+# Unit yields (engineering estimates built from process/)
+# ------------------------------------------------------------------------------------------------
+
+# Vacuum residue is kept in three pools by micro carbon residue of the VR (assay VR_MCR_wtpct), so
+# the coker sees crude-dependent yields without pooling: a stream has one fixed quality.
+VR_CLASSES = (("vr_lo", 0.0, 17.0), ("vr_md", 17.0, 25.0), ("vr_hi", 25.0, 99.0))
+
+# Coker: Gary carbon-residue correlation (process/unit_yield_correlations.csv, delayed_coker rows):
+# coke = 1.6 CCR, gas(C4-) = 7.8 + 0.144 CCR, naphtha = 11.29 + 0.343 CCR, gas oil = rest (wt %).
+# Gas split 50/50 into dry gas (loss) and LPG (offgas_composition_prelim.csv Coker C3_C4_share 0.5).
+COKER_LPG_SHARE_OF_GAS = 0.5
+
+# FCC, 75 LV% conversion, PRELIM worked balance (unit_yields.csv fcc rows, vol frac).
+FCC_YIELDS_VGO = {"fcc_lpg": 0.2665, "fcc_naphtha": 0.579, "lco": 0.1872, "slurry": 0.0628}
+# dry gas 5.31 wt% + coke 5.52 wt% of a 0.94 SG feed counted as loss in fuel-oil-equivalent bbl
+FCC_LOSS_VGO = round((0.0531 + 0.0552) * 0.94, 4)
+# E: coker gas oil cracks worse (aromatic, N-rich): ~65 % conversion instead of 75 %; basis Gary
+# conversion curves (fcc_gary_curves_prelim.csv) read at 65 % against the 75 % balance.
+FCC_YIELDS_CGO = {"fcc_lpg": 0.22, "fcc_naphtha": 0.50, "lco": 0.25, "slurry": 0.10}
+FCC_LOSS_CGO = 0.11
+
+# Hydrocracker: PRELIM DHCU mass yields turned into volume (unit_yields.csv "VGO rho 920" rows).
+HC_YIELDS = {"lpg": 0.069, "hc_naphtha": 0.1853, "hc_jet": 0.3366, "hc_diesel": 0.5117, "hc_bottoms": 0.0321}
+# C1-C2 = 25 % of a 5.5 wt% off-gas (offgas_composition_prelim.csv, gas oil hydrocracker C3_C4 0.752)
+HC_LOSS = round(0.055 * (1 - 0.752) * 0.92, 4)
+
+# Reformer: reformate 0.78 vol (Fahim correlation, (N+2A)=50, RON 98: unit_yields.csv 0.7826);
+# LPG = 6.4 wt% off-gas x 70.5 % C3/C4 at naphtha SG 0.75 / LPG SG 0.55; hydrogen, dry gas and
+# volume shrink close the balance as loss.
+REFORMATE_YIELD = 0.78
+REFORMER_LPG = round(0.064 * 0.705 * 0.75 / SG_LPG, 4)
+
+# Alkylation (feed = FCC C3/C4): olefins ~60 vol % of FCC C3/C4 (offgas_composition_prelim.csv FCC:
+# C3H6 21 + C4H8 32 of 86 mass C3/C4 -> 62 %); 1.74 vol alkylate per vol butylene (unit_yields.csv
+# Albright, 2.01 wt/wt) -> 1.04 alkylate per bbl feed; isobutane needed 1.08 x 0.60 = 0.65, of
+# which 0.21 is in the feed (iC4 18 of 86) and 0.44 is bought (charged in operating cost at the LPG
+# price, see alky_opex); the feed's propane/n-butane (0.19) leaves as LPG.
+ALKY_ALKYLATE = 1.04
+ALKY_LPG = 0.19
+ALKY_PURCHASED_IC4 = 0.44
+
+# Hydrotreaters: liquid volume yield ~1.0 (unit_yields.csv notes: "vol frac ~1.0"); H2S and a few
+# tenths of a percent of gas are neglected in volume.
+HT_YIELD = 1.0
+
+# Alkylation capacity: EIA reports alkylation (+ isomerization, combined in this layer) in barrels
+# of product; our unit capacity is feed: divide by ALKY_ALKYLATE. E (isomerization share unknown).
+
+# Crude cuts: a kerosene cut from a crude below this sulfur is 'sweet' and may go to jet after
+# merox without hydrotreating. Basis: kerosene S / crude S p75 0.365 (straightrun_sulfur_ratios.csv)
+# x 0.6 = 0.22 wt% < 0.30 wt% jet limit (product_specs.csv Jet A).
+SWEET_KERO_CRUDE_S_MAX = 0.6
+
+# ------------------------------------------------------------------------------------------------
+# Blend qualities (E unless noted)
+# ------------------------------------------------------------------------------------------------
+# (R+M)/2 from blend_component_properties.csv (Olsen 2014 via ND-Pyomo-Cookbook) where given.
+AKI = {
+    "lsr": (77.0, "S: blend_component_properties.csv light straight run naphtha (R+M)/2"),
+    "reformate": (94.1, "S: blend_component_properties.csv reformate (R+M)/2"),
+    "alkylate": (96.6, "S: blend_component_properties.csv alkylate (R+M)/2"),
+    "fcc_gasoline": (83.6, "S+E: blend_component_properties.csv FCC naphtha 84.6 less 1.0 post-treat octane loss (E)"),
+    "hc_naphtha": (76.0, "E: blend_component_properties.csv 'hydrocracker light naphtha RON ~75-80' -> AKI ~76"),
+    "naphtha_ht": (55.0, "E: heavy straight-run naphtha, hydrotreated, unreformed (typical RON 50-60)"),
+}
+# Cetane index; ULSD needs >= 40 (product_specs.csv). LCO 'low (~20s-30s)' (blend_component_
+# properties.csv); the others are typical values, E.
+CETANE = {
+    "diesel_ht": (48.0, "E: straight-run diesel 290-340 C, hydrotreated (typical CI 45-52)"),
+    "kero_ht": (42.0, "E: hydrotreated kerosene (typical CI 40-45)"),
+    "kero_sw": (42.0, "E: sweet kerosene (typical CI 40-45)"),
+    "hc_diesel": (55.0, "E: hydrocracker diesel (paraffinic, typical CI 50-60)"),
+    "hc_jet": (47.0, "E: hydrocracker kerosene"),
+    "lco_ht": (30.0, "S+E: blend_component_properties.csv LCO cetane 'low (~20s-30s)', +few after HT"),
+}
+# Sulfur (wt %) of HSFO components. Straight-run cuts: median cut/crude ratio
+# (straightrun_sulfur_ratios.csv) x mean sulfur of the modelled crudes that make the cut; VR pools:
+# mean assay VR sulfur of the member crudes (computed below); cracked stocks E.
+CRACKED_SULFUR = {
+    "lco": (3.0, "S+E: sulfur_distribution.csv FCC: LCO takes 0.28 of feed S at ~0.19 vol -> ~1.2-1.5 x VGO S"),
+    "slurry": (4.0, "S+E: sulfur_distribution.csv FCC: decant takes 0.15-0.35 of feed S at ~0.06 vol; capped E"),
+    "cgo": (3.5, "E: sulfur_distribution.csv coker: 0.30-0.40 of feed S into liquids"),
+    "hc_bottoms": (0.01, "E: hydrocracked, desulfurised"),
+    "lco_ht": (0.05, "E: hydrotreated"),
+}
+HSFO_SULFUR_MAX = 3.5  # product_specs.csv high-sulfur fuel oil (HSFO 380) 3.5 mass %
+
+# ------------------------------------------------------------------------------------------------
+# Crudes
+# ------------------------------------------------------------------------------------------------
+# crude_id -> name, origin, operator (seller used by policies), assay (PRELIM 'assay' name, first
+# row if duplicated; None = built below), marker, freight class, TAN (value, basis).
+CRUDES = OrderedDict([
+    ("merey16", dict(name="Merey 16 (PDVSA, via licensed traders)", origin="Venezuela", operator="PDVSA",
+                     assay="Merey_Solomon 2015", marker="brent", freight="venezuela",
+                     tan=(1.0, "E: crude_candidates_lp_summary.csv 'Merey typically ~1; ESTIMATE'"))),
+    ("merey16_chv", dict(name="Merey 16 (Chevron-marketed, Petropiar blend)", origin="Venezuela",
+                         operator="Chevron", assay="Merey_Solomon 2015", marker="brent", freight="venezuela",
+                         tan=(1.0, "E: as merey16"))),
+    ("boscan", dict(name="Boscan (Chevron JV Petroboscan)", origin="Venezuela", operator="Chevron",
+                    assay=None, marker="brent", freight="venezuela",
+                    tan=(1.5, "E: naphthenic Maracaibo asphalt crude; no TAN in the shared data"))),
+    ("hamaca", dict(name="Hamaca upgraded (Chevron JV Petropiar)", origin="Venezuela", operator="Chevron",
+                    assay="Hamaca Venezuela_Knovel", marker="wti", freight="venezuela",
+                    tan=(0.5, "E: upgraded Orinoco crude; no TAN in the shared data"))),
+    ("zuata", dict(name="Zuata 20 (Petrocedeno blend)", origin="Venezuela", operator="PDVSA",
+                   assay="Zuata 20_Solomon 2017", marker="brent", freight="venezuela",
+                   tan=(1.0, "E: diluted Orinoco blend, as Merey"))),
+    ("morichal", dict(name="Morichal 16", origin="Venezuela", operator="PDVSA",
+                      assay="Morichal 16_Solomon 2009", marker="brent", freight="venezuela",
+                      tan=(1.0, "E: diluted Orinoco blend, as Merey"))),
+    ("wcs", dict(name="Western Canadian Select (pipeline)", origin="Canada", operator="",
+                 assay="Western Canadian Select_Crude Monitor", marker="wti", freight="canada_pipe",
+                 tan=(0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select"))),
+    ("cold_lake", dict(name="Cold Lake Blend (pipeline)", origin="Canada", operator="",
+                       assay="Cold Lake Blend_Solomon", marker="wti", freight="canada_pipe",
+                       tan=(1.019, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Cold Lake"))),
+    ("awb", dict(name="Access Western Blend (pipeline)", origin="Canada", operator="",
+                 assay="Access Western Blend_Crude Monitor", marker="wti", freight="canada_pipe",
+                 tan=(1.563, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Access Western Blend"))),
+    ("kearl", dict(name="Kearl (pipeline)", origin="Canada", operator="",
+                   assay="Kearl Lake_Crude Monitor", marker="wti", freight="canada_pipe",
+                   tan=(2.053, "S: crude_assays_exxonmobil_summary.csv kearl"))),
+    ("sco", dict(name="Syncrude Sweet Premium (synthetic, pipeline)", origin="Canada", operator="",
+                 assay="Syncrude Sweet Premium_Crude Monitor_New", marker="wti", freight="canada_pipe",
+                 tan=(0.05, "E: synthetic crude, TAN negligible (candidates file 'n/a (SCO, low)')"))),
+    ("wcs_tmx", dict(name="Western Canadian Select via Trans Mountain + tanker", origin="Canada", operator="",
+                     assay="Western Canadian Select_Crude Monitor", marker="wti", freight="canada_tmx",
+                     tan=(0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select"))),
+    ("maya", dict(name="Maya", origin="Mexico", operator="Pemex", assay="Maya_Solomon 2001", marker="wti",
+                  freight="mexico", tan=(0.3, "S: crude_candidates_lp_summary.csv TAN (RTL crudes table)"))),
+    ("isthmus", dict(name="Isthmus", origin="Mexico", operator="Pemex", assay="Isthmus_Solomon 2005",
+                     marker="wti", freight="mexico", tan=(0.2, "E: medium crude, no TAN in the shared data"))),
+    ("castilla", dict(name="Castilla Blend", origin="Colombia", operator="Ecopetrol",
+                      assay="Castilla Blend_Solomon 2016", marker="brent", freight="colombia",
+                      tan=(0.3, "E: no TAN in the shared data"))),
+    ("vasconia", dict(name="Vasconia", origin="Colombia", operator="Ecopetrol", assay="Vasconia_Solomon 2014",
+                      marker="brent", freight="colombia", tan=(0.2, "E: no TAN in the shared data"))),
+    ("napo", dict(name="Napo", origin="Ecuador", operator="Petroecuador", assay="Napo_Solomon 2005",
+                  marker="wti", freight="ecuador", tan=(0.5, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
+    ("oriente", dict(name="Oriente", origin="Ecuador", operator="Petroecuador", assay="Oriente_Solomon 2013",
+                     marker="wti", freight="ecuador", tan=(0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
+    ("basrah_heavy", dict(name="Basrah Heavy", origin="Iraq", operator="SOMO",
+                          assay="Basrah Heavy_Solomon 2016", marker="brent", freight="middle_east",
+                          tan=(0.237, "S: crude_assays_exxonmobil_summary.csv basrah-heavy"))),
+    ("basrah_medium", dict(name="Basrah Medium", origin="Iraq", operator="SOMO", assay="Basrah_Solomon",
+                           marker="brent", freight="middle_east",
+                           tan=(0.13, "S: crude_assays_bp_summary.csv basrah-medium"))),
+    ("arab_heavy", dict(name="Arab Heavy", origin="Saudi Arabia", operator="Saudi Aramco",
+                        assay="Arabian Heavy_Solomon 2012", marker="brent", freight="middle_east",
+                        tan=(0.1, "E: Arab grades are low-acid; no TAN in the shared data"))),
+    ("arab_medium", dict(name="Arab Medium", origin="Saudi Arabia", operator="Saudi Aramco",
+                         assay="Arab Medium_Solomon 2015", marker="brent", freight="middle_east",
+                         tan=(0.1, "E: as arab_heavy"))),
+    ("buzios", dict(name="Buzios", origin="Brazil", operator="Petrobras", assay="BUZIOS_Solomon 2018",
+                    marker="brent", freight="brazil", tan=(0.3, "E: no TAN in the shared data"))),
+    ("lula", dict(name="Lula (Tupi)", origin="Brazil", operator="Petrobras", assay="Lula_Solomon 2014",
+                  marker="brent", freight="brazil", tan=(0.3, "E: no TAN in the shared data"))),
+    ("liza", dict(name="Liza", origin="Guyana", operator="ExxonMobil Guyana", assay="Liza_Solomon",
+                  marker="brent", freight="guyana",
+                  tan=(0.216, "S: crude_candidates_lp_summary.csv TAN (ExxonMobil via NOAA EX00058)"))),
+    ("mars", dict(name="Mars", origin="United States", operator="", assay="Mars_Solomon 2017", marker="wti",
+                  freight="us_gulf", tan=(0.41, "S: crude_candidates_lp_summary.csv TAN (BP assay)"))),
+    ("poseidon", dict(name="Poseidon", origin="United States", operator="", assay="Poseidon_Solomon 2017",
+                      marker="wti", freight="us_gulf", tan=(0.4, "E: as Mars"))),
+    ("sgc", dict(name="Southern Green Canyon", origin="United States", operator="",
+                 assay="Southern Green Canyon_Solomon", marker="wti", freight="us_gulf",
+                 tan=(0.13, "S: crude_candidates_lp_summary.csv TAN (BP assay)"))),
+    ("lls", dict(name="Light Louisiana Sweet", origin="United States", operator="",
+                 assay="LLS ST JAMES_Solomon 2007", marker="wti", freight="us_gulf",
+                 tan=(0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
+    ("wti", dict(name="WTI (delivered Houston)", origin="United States", operator="",
+                 assay="West texas intermediate_Stratiev", marker="wti", freight="us_houston",
+                 tan=(0.1, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
+])
+
+# Boscan: only NOAA ADIOS AD02042 has a distillation (mass basis, cumulative at 330/480/650/1000 F).
+# E: cut densities used to turn mass into volume (naphtha 0.76, kerosene 0.84, diesel 0.89,
+# gas oil 0.95; VR closes the crude density 0.993); splits of the NOAA cuts onto our cut points:
+# IBP-330 F -> 20 % LSR / 80 % naphtha; 480-650 F -> 40 % kerosene / 60 % diesel; 650-1000 F ->
+# 30 % AGO / 70 % VGO. MCR of the crude: 13.85 wt% (Bachaquero_Solomon 2001, the assay of the
+# nearest Maracaibo heavy crude in the PRELIM file, 11.06 API) - E. VR sulfur from the crude
+# sulfur x VR/crude ratio median 1.921 (straightrun_sulfur_ratios.csv) capped at the 4.6 %S crude
+# x 1.2 - E.
+BOSCAN_SG_CUTS = {"naphtha": 0.76, "kero": 0.84, "diesel": 0.89, "gasoil": 0.95}
+BOSCAN_MCR = 13.85
+BOSCAN_VR_SULFUR_RATIO = 1.2
+
+# Availability to the Gulf Coast, kb/d. E for every grade (no per-grade export statistics in the
+# shared data); the basis of each is in the README. Empty = no limit (WTI: US light sweet output is
+# far above the coast's appetite).
+AVAILABILITY = {
+    # Venezuela: total ~780 kb/d ~ 2024-2025 crude exports (venezuela_timeline_volumes.csv: 2024
+    # 805.5 kb/d crude+fuel, 2025-10 808). Chevron JV production 242 kb/d (2025-01 row) -> Chevron
+    # grades 240; PDVSA-marketed rest 540.
+    "merey16": 400.0, "merey16_chv": 120.0, "hamaca": 60.0, "boscan": 60.0, "zuata": 80.0, "morichal": 60.0,
+    # Canada by pipeline: Canadian heavy that could be moved south; the Keystone link (610) binds.
+    "wcs": 400.0, "cold_lake": 200.0, "awb": 150.0, "kearl": 150.0, "sco": 100.0,
+    # Trans Mountain: exports ~350+ kb/d, US share 51.9 % mostly to the US West Coast
+    # (logistics_pipelines_freight.csv) -> ~100 kb/d could sail to the Gulf.
+    "wcs_tmx": 100.0,
+    # Mexico: exports to the USGC fell to 22 kb/d in Jun 2025 (crude_candidates notes, Kpler) as Dos
+    # Bocas ramps up; 80 + 20 allows a partial recovery.
+    "maya": 80.0, "isthmus": 20.0,
+    "castilla": 150.0, "vasconia": 80.0,
+    "napo": 60.0, "oriente": 90.0,
+    "basrah_heavy": 150.0, "basrah_medium": 100.0,
+    "arab_heavy": 150.0, "arab_medium": 150.0,
+    "buzios": 150.0, "lula": 100.0,
+    "liza": 200.0,
+    # US Gulf of Mexico sour and Louisiana sweet: shares of federal offshore / Louisiana output.
+    "mars": 400.0, "poseidon": 250.0, "sgc": 150.0, "lls": 250.0,
+    "wti": None,
+}
+
+# Freight to the coast, $/bbl. E: the midpoint of crude_candidates_lp_summary.csv
+# freight_to_USGC_low/high (itself E) unless noted.
+FREIGHT = {
+    "venezuela": (2.50, "E: midpoint of candidates freight 1.5-3.5 (Jose -> USGC Aframax)"),
+    "mexico": (1.50, "E: midpoint of candidates freight 1.0-2.0"),
+    "colombia": (2.00, "E: midpoint of candidates freight 1.5-2.5"),
+    "ecuador": (4.00, "E: midpoint of candidates freight 3.0-5.0 (via Panama)"),
+    "middle_east": (4.00, "E: midpoint of candidates freight 3.0-5.0 (VLCC/Suezmax via Cape)"),
+    "brazil": (3.25, "E: midpoint of candidates freight 2.5-4.0"),
+    "guyana": (2.00, "E: midpoint of candidates freight 1.5-2.5"),
+    "us_gulf": (0.65, "E: midpoint of candidates freight 0.3-1.0 (offshore pipeline / St James)"),
+    "us_houston": (0.00, "S: candidates file: WTI differential already includes Cushing->Houston"),
+    # Hardisty -> USGC pipeline toll, derived: Houston WCS -4.35 vs WTI (2024 Q2,
+    # heavy_crude_differentials_sourced.csv) minus Hardisty 2024 average ~-13.0 (same file, 2025-05
+    # row: '~4 narrower than 2024 average' of -9.15) = 8.65. E (derived).
+    "canada_pipe": (8.65, "S+E: Houston WCS 2024Q2 -4.35 minus Hardisty 2024 avg ~-13.0 (differentials file)"),
+    # TMX route: pipeline toll proxied by the Keystone uncommitted heavy toll 11.34 (2013 tariff,
+    # logistics file) + Vancouver -> USGC tanker via Panama ~3x the Vancouver -> USWC Aframax 1.98
+    # (logistics file) = 5.94 -> 17.28. E.
+    "canada_tmx": (17.28, "S+E: toll proxy 11.34 (Keystone uncommitted 2013) + 3 x 1.98 Vancouver-USWC Aframax"),
+}
+
+# Differentials ($/bbl vs marker) that do not change between price regimes. Sourced point or the
+# midpoint of the candidates' range (E).
+DIFF_FIXED = {
+    "lls": (2.80, "S: heavy_crude_differentials_sourced.csv 2024 Q2 'LLS +2.80 same day' (General Index)"),
+    "mars": (0.65, "S: heavy_crude_differentials_sourced.csv Mars 2025-01 trade month +0.65 vs WTI"),
+    "poseidon": (0.65, "E: as Mars (candidates 'ESTIMATE (~Mars)')"),
+    "sgc": (0.15, "E: Mars -0.50 (candidates range -1.5..0.5)"),
+    "castilla": (-8.00, "E: midpoint of candidates range -10..-6 vs Brent"),
+    "vasconia": (-4.50, "E: midpoint of candidates range -6.5..-2.5 vs Brent"),
+    "napo": (-6.00, "E: midpoint of candidates range -8..-4 vs WTI"),
+    "oriente": (-1.00, "S+E: midpoint of candidates range -3..+1 (2019 term +0.71 vs WTI, S)"),
+    "basrah_heavy": (-4.50, "E: midpoint of candidates range -6..-3 vs Brent"),
+    "basrah_medium": (-2.00, "E: midpoint of candidates range -3..-1 vs Brent"),
+    "arab_heavy": (-3.50, "E: midpoint of candidates range -5..-2 vs Brent"),
+    "arab_medium": (-2.00, "E: midpoint of candidates range -3..-1 vs Brent"),
+    "buzios": (-1.50, "E: midpoint of candidates range -3..0 vs Brent"),
+    "lula": (-0.75, "E: midpoint of candidates range -2..+0.5 vs Brent"),
+    "liza": (0.00, "E: midpoint of candidates range -1..+1 vs Brent"),
+    "hamaca": (-2.00, "E: midpoint of candidates range -4..0 vs WTI"),
+}
+# Venezuelan grades relative to Merey (E: differences of the candidates' range midpoints:
+# Merey -12.25, Morichal -12.0, Zuata -11.0, Boscan -16.0 vs Brent).
+VZ_REL_MEREY = {"merey16": 0.0, "merey16_chv": 0.0, "morichal": 0.25, "zuata": 1.25, "boscan": -3.75}
+# Canadian grades relative to WCS at Hardisty: Cold Lake ~ parity (Argus 'WCS & CL trade ~parity
+# at Houston', S), AWB WCS -0.5 (candidates E), Kearl ~WCS (candidates E); SCO: E.
+CAN_REL_WCS = {"wcs": 0.0, "wcs_tmx": 0.0, "cold_lake": 0.0, "awb": -0.5, "kearl": 0.0}
+SCO_DIFF_EDMONTON = 0.0  # E: midpoint-ish of candidates range -1..+2 vs WTI (at Edmonton)
+
+# Pemex formula: Maya = 0.65 x WTI Houston + 0.35 x ICE Brent + K (differentials file). K constants:
+# latest sourced are June 2024 (Maya -10.15, Isthmus -4.10); used for every regime (E after 2024).
+MAYA_K = -10.15
+ISTHMUS_K = -4.10
+# HSFO 3 %S premium over Maya, USGC, 2025-05 average (product_and_byproduct_prices_sourced.csv).
+HSFO_PREMIUM_OVER_MAYA = 4.20
+
+# Stepped supply curve for PDVSA-marketed Venezuelan barrels (those that go to China and India
+# when the US does not take them: 2023 China share 68 %, 2025-10 ~80 %, venezuela_timeline file).
+# (share of availability, price adder $/bbl). E. Basis: tier 1 ~ the licensed 2026 trader volume
+# (30-50 million bbl deal = 82-137 kb/d over a year); adders span the observed spread between
+# USGC delivered offers of Venezuelan heavy in Jan-Feb 2026 (Brent -6.0 .. -9.5, a $3.5 range) and
+# the ~$2 rise of Merey offers to China during the blockade (-15 -> -13); the last tranche (+5.0)
+# is the price of pulling the last barrels away from Chinese independent refiners.
+# Chevron-marketed grades carry no tiers: they are the JV partner's own barrels, shipped to the US.
+VZ_TIERS = ((0.25, 0.0), (0.30, 1.5), (0.25, 3.0), (0.20, 5.0))
+VZ_TIERED = ("merey16", "zuata", "morichal")
+
+# Logistics links (logistics_pipelines_freight.csv).
+LINKS = (
+    ("keystone", "Keystone (Hardisty -> Steele City -> Cushing)", 610.0,
+     "S: logistics_pipelines_freight.csv Keystone ~590-622 (610 after 2022 optimisation)",
+     ("wcs", "cold_lake", "awb", "kearl", "sco")),
+    ("marketlink", "Marketlink / Keystone Gulf Coast (Cushing -> Nederland/Port Arthur, Houston)", 700.0,
+     "S: logistics_pipelines_freight.csv Marketlink 700 (design ~750)",
+     ("wcs", "cold_lake", "awb", "kearl", "sco")),
+    ("trans_mountain", "Trans Mountain (Edmonton -> Westridge, Burnaby) after TMX", 890.0,
+     "S: logistics_pipelines_freight.csv Trans Mountain system capacity 890", ("wcs_tmx",)),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Price regimes
+# ------------------------------------------------------------------------------------------------
+# Months averaged from fred_usgc_spot_prices_monthly_2020_2026.csv for each regime.
+REGIMES = OrderedDict([
+    ("p2026_hormuz", dict(label="Mar-Aug 2026 (Hormuz closed from 2026-02-28)",
+                          months=[f"2026-{m:02d}" for m in range(3, 9)])),
+    ("p2026_pre", dict(label="Jan-Feb 2026 (licensed Venezuelan sales, Hormuz still open)",
+                       months=["2026-01", "2026-02"])),
+    ("p2025", dict(label="calendar 2025", months=[f"2025-{m:02d}" for m in range(1, 13)])),
+    ("p2024", dict(label="calendar 2024", months=[f"2024-{m:02d}" for m in range(1, 13)])),
+])
+BASE_REGIME = "p2026_hormuz"
+
+# Brent-WTI: FRED has WTI only to 2024-12. 2024: from FRED. 2025+: Brent M1 - WTI M1 averaged over
+# Jan-Sep 2025 (futures_monthly_2019_2025_rtl.csv); the 2026 spread is not in the data: E = 2025.
+# Houston - Cushing: futures file averages (2024: 12 months, 2025: Jan-Sep); 2026: E = 2025.
+
+# Differentials that move with the regime.
+WCS_HARDISTY = {
+    "p2024": (-13.0, "S+E: differentials file 2025-05 row '~4 narrower than 2024 average' of -9.15"),
+    "p2025": (-12.0, "S: differentials file WCS Hardisty post-TMX average 2024-06..2025-06"),
+    "p2026_pre": (-14.725, "S: differentials file WCS Hardisty 2026-01-07 -14.45 / 2026-01-08 -15.00 (mean)"),
+    "p2026_hormuz": (-14.725, "S+E: Jan 2026 Hardisty settles carried into the Hormuz months (no later quote)"),
+}
+# Merey 16 FOB Jose vs Brent.
+MEREY_FOB = {
+    "p2024": (-13.0, "E: as 2025 (no 2024 quote in the shared data)"),
+    "p2025": (-13.0, "S: differentials file Merey FOB offers to China -13 (2025-12..2026-01); -15 Nov 2025"),
+    # USGC delivered offers Jan-Feb 2026: -6.0 to -7.5 (mid Jan), -9.5 (early Feb): mid -7.75,
+    # less the Venezuela freight 2.50 -> FOB -10.25.
+    "p2026_pre": (-10.25, "S+E: USGC delivered offers Jan-Feb 2026 -6.0..-9.5 (mid -7.75) less freight 2.50"),
+    "p2026_hormuz": (-10.25, "S+E: Jan-Feb 2026 offers carried into the Hormuz months (no later quote)"),
+}
+# Propane: Mont Belvieu to 2024-12 (FRED). Later: E = the 2024 propane/WTI ratio x regime WTI.
+# Coke, $/t FOB USGC 6.5 %S (product_and_byproduct_prices_sourced.csv).
+COKE_USD_PER_T = {
+    "p2024": (60.2, "S: price-watch 2024-Q3 65.49 / Q4 54.90 (mean)"),
+    "p2025": (67.0, "S: Argus 2025-06-18 67 USD/t (also 2024-12-31 67)"),
+    "p2026_pre": (61.33, "S+E: chemanalyst 2025-Q4 61.33 (latest in data) carried into 2026"),
+    "p2026_hormuz": (61.33, "S+E: chemanalyst 2025-Q4 61.33 (latest in data) carried into 2026"),
+}
+# Asphalt: Louisiana DOTD PG 64-22 index 612 USD/short ton (Dec 2023, latest in data), a delivered
+# index, at 5.5 bbl/short ton. E for 2024-2026 (no later value).
+ASPHALT_USD_PER_SHORT_TON = 612.0
+# Naphtha: no USGC naphtha series in the data. E: Brent - 5.00 (petrochemical naphtha usually
+# trades a few dollars under crude in the Atlantic Basin).
+NAPHTHA_VS_BRENT = -5.00
+
+# Coast-wide HSFO sales ceiling, kb/d. E: US residual fuel yield 4.2 % of refinery input (2007,
+# refinery_fuel_loss.csv) has shrunk since IMO 2020 (HSFO only for scrubber ships); 250 kb/d is
+# ~2.7 % of the modelled crude capacity. USGC fuel-oil imports were 213 kb/d in Jun 2025
+# (product_and_byproduct_prices_sourced.csv): the coast is short of residue, not long.
+HSFO_MAX_SALES = 250.0
+
+# ------------------------------------------------------------------------------------------------
+# Policies
+# ------------------------------------------------------------------------------------------------
+VZ_CHEVRON_CAP_2026 = 300.0  # venezuela_timeline_volumes.csv 2026-03 'Chevron exports ~300 kb/d'
+VZ_TRADERS_CAP_2026 = 137.0  # 2026-01-06/07 deal 30-50 million bbl: 50e6 bbl / 365 d = 137 kb/d (E: spread over a year)
+VZ_CHEVRON_CAP_2025 = 120.0  # 2025-07 restricted Chevron authorization: ~120 kb/d exportable
+IEEPA_CANADA_ENERGY_PCT = 10.0  # logistics file: 10 % on Canadian energy from 2025-03-04
+IEEPA_MEXICO_PCT = 25.0  # logistics file: Mexico 25 % (same USMCA exemption)
+
+# ================================================================================================
+
+
+def fmt(x) -> str:
+    """Deterministic number formatting: up to 4 decimals, no trailing zeros."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    s = f"{x:.4f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def write_csv(out: Path, name: str, columns: list[str], rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([fmt(r.get(c)) for c in columns])
+    (out / f"{name}.csv").write_text(buf.getvalue(), encoding="utf-8")
+
+
+def api_to_sg(api: float) -> float:
+    return 141.5 / (131.5 + api)
+
+
+def sg_to_api(sg: float) -> float:
+    return 141.5 / sg - 131.5
+
+
+class Data:
+    def __init__(self, root: Path):
+        self.root = root
+        r = lambda name: pd.read_csv(root / name, dtype=str, keep_default_na=False)  # noqa: E731
+        self.eia = r("eia_refineries_padd3_2021.csv")
+        self.prelim = r("crude_assays_prelim_selected.csv")
+        self.noaa = r("crude_quality_noaa_adios.csv")
+        self.fred = r("fred_usgc_spot_prices_monthly_2020_2026.csv")
+        self.fut = r("futures_monthly_2019_2025_rtl.csv")
+        self.srs = r("process/straightrun_sulfur_ratios.csv")
+
+    def prelim_row(self, assay: str) -> tuple[int, pd.Series]:
+        hits = self.prelim.index[self.prelim["assay"] == assay]
+        if len(hits) == 0:
+            raise SystemExit(f"assay {assay!r} not in crude_assays_prelim_selected.csv")
+        i = int(hits[0])
+        return i + 2, self.prelim.loc[i]  # file line number (header = line 1)
+
+    def fred_mean(self, column: str, months: list[str]) -> float:
+        sub = self.fred[self.fred["month"].isin(months)]
+        vals = [float(v) for v in sub[column] if v != ""]
+        if len(vals) != len(months):
+            raise SystemExit(f"FRED {column}: {len(vals)} values for {len(months)} months")
+        return sum(vals) / len(vals)
+
+    def fut_mean(self, column: str, months: list[str]) -> float:
+        sub = self.fut[self.fut["month"].isin(months)]
+        vals = [float(v) for v in sub[column] if v != ""]
+        return sum(vals) / len(vals)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def build_assays(d: Data):
+    """Per crude: api, sulfur, mcr, cut volume fractions (our cuts), VR MCR/API/S, source text."""
+    out = OrderedDict()
+    for cid, c in CRUDES.items():
+        if c["assay"] is not None:
+            line, r = d.prelim_row(c["assay"])
+            f = lambda k: float(r[k])  # noqa: E731
+            cuts = OrderedDict([
+                ("lsr", f("LSR_vol_pct")), ("naphtha", f("NAPHTHA_vol_pct")), ("kero", f("KEROSENE_vol_pct")),
+                ("diesel", f("DIESEL_vol_pct")), ("ago", f("AGO_vol_pct")),
+                ("vgo", f("LVGO_vol_pct") + f("HVGO_vol_pct")), ("vr", f("VR_vol_pct")),
+            ])
+            out[cid] = dict(api=f("API"), sulfur=f("sulfur_wtpct"), mcr=f("MCR_wtpct"), cuts=cuts,
+                            vr_mcr=f("VR_MCR_wtpct"), vr_api=f("VR_API"), vr_s=f("VR_sulfur_wtpct"),
+                            src=f"S: crude_assays_prelim_selected.csv line {line} '{c['assay']}'")
+        else:  # Boscan from NOAA AD02042
+            hits = d.noaa.index[d.noaa["noaa_id"] == "AD02042"]
+            i = int(hits[0])
+            r = d.noaa.loc[i]
+            api, s = float(r["API"]), float(r["sulfur_wtpct"])
+            cum = [float(r[k]) for k in ("cum_pct_at_330F", "cum_pct_at_480F", "cum_pct_at_650F", "cum_pct_at_1000F")]
+            m_naph, m_kero = cum[0], cum[1] - cum[0]
+            m_dsl, m_go, m_vr = cum[2] - cum[1], cum[3] - cum[2], 100.0 - cum[3]
+            sg = float(r["density15_kgm3"]) / 1000.0
+            v_naph = m_naph / BOSCAN_SG_CUTS["naphtha"]
+            v_kero = m_kero / BOSCAN_SG_CUTS["kero"]
+            v_dsl = m_dsl / BOSCAN_SG_CUTS["diesel"]
+            v_go = m_go / BOSCAN_SG_CUTS["gasoil"]
+            v_tot = 100.0 / sg
+            v_vr = v_tot - (v_naph + v_kero + v_dsl + v_go)
+            vr_sg = m_vr / v_vr
+            k = 100.0 / v_tot
+            cuts = OrderedDict([
+                ("lsr", 0.2 * v_naph * k), ("naphtha", 0.8 * v_naph * k),
+                ("kero", (v_kero + 0.4 * v_dsl) * k), ("diesel", 0.6 * v_dsl * k),
+                ("ago", 0.3 * v_go * k), ("vgo", 0.7 * v_go * k), ("vr", v_vr * k),
+            ])
+            vr_mass_frac = m_vr / 100.0
+            out[cid] = dict(api=api, sulfur=s, mcr=BOSCAN_MCR, cuts=cuts, vr_mcr=BOSCAN_MCR / vr_mass_frac,
+                            vr_api=sg_to_api(vr_sg), vr_s=s * BOSCAN_VR_SULFUR_RATIO,
+                            src=f"S+E: crude_quality_noaa_adios.csv line {i + 2} AD02042 (mass cuts -> vol with "
+                                "BOSCAN_SG_CUTS; MCR = BOSCAN_MCR)")
+    return out
+
+
+def vr_class(vr_mcr: float) -> str:
+    for name, lo, hi in VR_CLASSES:
+        if lo <= vr_mcr < hi:
+            return name
+    raise ValueError(vr_mcr)
+
+
+def coker_yields(ccr: float, vr_sg: float) -> OrderedDict:
+    coke = 1.6 * ccr / 100
+    gas = (7.8 + 0.144 * ccr) / 100
+    naph = (11.29 + 0.343 * ccr) / 100
+    cgo = 1.0 - coke - gas - naph
+    lpg_wt = gas * COKER_LPG_SHARE_OF_GAS
+    dry_wt = gas - lpg_wt
+    coke_bbl_per_bbl = coke * vr_sg * M3_PER_BBL / T_PER_SHORT_TON * COKE_BBL_PER_SHORT_TON
+    return OrderedDict([
+        ("lpg", lpg_wt * vr_sg / SG_LPG),
+        ("coker_naphtha", naph * vr_sg / SG_COKER_NAPHTHA),
+        ("cgo", cgo * vr_sg / SG_CGO),
+        ("coke", coke_bbl_per_bbl),
+        ("loss", dry_wt * vr_sg),
+    ])
+
+
+def build(d: Data, out: Path) -> dict:
+    assays = build_assays(d)
+    tables: dict[str, tuple[list[str], list[dict]]] = {}
+
+    # ---------------- price regimes ----------------
+    spread_2025 = d.fut_mean("Brent_ICE_M1_usd_bbl", [f"2025-{m:02d}" for m in range(1, 10)]) - \
+        d.fut_mean("WTI_NYMEX_M1_usd_bbl", [f"2025-{m:02d}" for m in range(1, 10)])
+    hou_2025 = d.fut_mean("WTI_Houston_vs_Cushing_diff_M1_usd_bbl", [f"2025-{m:02d}" for m in range(1, 10)])
+    hou_2024 = d.fut_mean("WTI_Houston_vs_Cushing_diff_M1_usd_bbl", [f"2024-{m:02d}" for m in range(1, 13)])
+    m2024 = REGIMES["p2024"]["months"]
+    propane_2024 = d.fred_mean("MontBelvieu_propane_spot_usd_gal", m2024) * GAL_PER_BBL
+    wti_2024 = d.fred_mean("WTI_Cushing_spot_usd_bbl", m2024)
+    propane_ratio = propane_2024 / wti_2024
+
+    prices: dict[str, dict] = {}
+    for reg, spec in REGIMES.items():
+        months = spec["months"]
+        brent = d.fred_mean("Brent_spot_usd_bbl", months)
+        if reg == "p2024":
+            wti = wti_2024
+            wti_src = "S: FRED DCOILWTICO mean " + f"{months[0]}..{months[-1]}"
+            hou = hou_2024
+            hou_src = "S: futures file WTI Houston-Cushing M1 mean 2024"
+            lpg = propane_2024
+            lpg_src = "S: FRED DPROPANEMBTX (Mont Belvieu propane) mean 2024 x 42"
+        else:
+            wti = brent - spread_2025
+            wti_src = (f"S+E: Brent ({months[0]}..{months[-1]}) - {spread_2025:.2f} (Brent M1 - WTI M1 mean "
+                       "Jan-Sep 2025, futures file; the spread after Sep 2025 is not in the data)")
+            hou = hou_2025
+            hou_src = "S(+E after 2025): futures file WTI Houston-Cushing M1 mean Jan-Sep 2025"
+            lpg = propane_ratio * wti
+            lpg_src = (f"E: 2024 propane/WTI ratio {propane_ratio:.3f} (FRED) x regime WTI (no propane after 2024)")
+        gas = d.fred_mean("USGC_conv_gasoline_regular_spot_usd_gal", months) * GAL_PER_BBL
+        ulsd = d.fred_mean("USGC_ULSD_spot_usd_gal", months) * GAL_PER_BBL
+        jet = d.fred_mean("USGC_jet_kero_spot_usd_gal", months) * GAL_PER_BBL
+        maya_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + MAYA_K
+        isth_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + ISTHMUS_K
+        maya_fob = wti + maya_vs_wti
+        coke_t, coke_src = COKE_USD_PER_T[reg]
+        span = f"{months[0]}..{months[-1]}"
+        prices[reg] = dict(
+            brent=(brent, f"S: FRED DCOILBRENTEU mean {span}"),
+            wti=(wti, wti_src),
+            hou=(hou, hou_src),
+            products=OrderedDict([
+                ("gasoline", (gas, f"S: FRED DGASUSGULF (USGC conventional regular) mean {span} x 42")),
+                ("jet", (jet, f"S: FRED DJFUELUSGULF (USGC jet kerosene) mean {span} x 42")),
+                ("ulsd", (ulsd, f"S: FRED DDFUELUSGULF (USGC ULSD) mean {span} x 42")),
+                ("lpg", (lpg, lpg_src)),
+                ("naphtha", (brent + NAPHTHA_VS_BRENT, f"E: Brent {span} + NAPHTHA_VS_BRENT ({NAPHTHA_VS_BRENT})")),
+                ("hsfo", (maya_fob + HSFO_PREMIUM_OVER_MAYA,
+                          "S+E: Maya FOB (Pemex formula, K=MAYA_K) + 4.20 HSFO premium over Maya (2025-05, Argus)")),
+                ("asphalt", (ASPHALT_USD_PER_SHORT_TON / ASPHALT_BBL_PER_SHORT_TON,
+                             "S+E: LA DOTD PG 64-22 index 612 $/short ton (Dec 2023) / 5.5 bbl per short ton; "
+                             "no later value (E)")),
+                ("coke", (coke_t * T_PER_SHORT_TON / COKE_BBL_PER_SHORT_TON,
+                          f"{coke_src}; x 0.907185 t/short ton / 5.0 bbl per short ton (COKE_BBL_PER_SHORT_TON, E)")),
+            ]),
+            diffs=OrderedDict(),
+            alky_opex=(ALKY_UTILITIES + ALKY_PURCHASED_IC4 * lpg,
+                       f"S+E: utilities 1.72 (unit_utilities_costs.csv) + purchased isobutane "
+                       f"{ALKY_PURCHASED_IC4} bbl x LPG price"),
+        )
+        dd = prices[reg]["diffs"]
+        dd["wti"] = (hou, hou_src + " (WTI delivered Houston)")
+        dd["maya"] = (maya_vs_wti, f"S+E: 0.65 x Houston diff + 0.35 x (Brent - WTI) + K {MAYA_K} (Pemex formula; "
+                                   "K of Jun 2024)")
+        dd["isthmus"] = (isth_vs_wti, f"S+E: Pemex formula with Isthmus K {ISTHMUS_K} (Jun 2024)")
+        wcs, wcs_src = WCS_HARDISTY[reg]
+        for cid, rel in CAN_REL_WCS.items():
+            dd[cid] = (wcs + rel, f"{wcs_src}" + (f"; {rel:+.2f} vs WCS (E)" if rel else ""))
+        dd["sco"] = (SCO_DIFF_EDMONTON, "E: SCO_DIFF_EDMONTON (candidates range -1..+2 vs WTI)")
+        mer, mer_src = MEREY_FOB[reg]
+        for cid, rel in VZ_REL_MEREY.items():
+            dd[cid] = (mer + rel, mer_src + (f"; {rel:+.2f} vs Merey (E: candidates midpoints)" if rel else ""))
+        for cid, (v, s) in DIFF_FIXED.items():
+            dd[cid] = (v, s)
+
+    # ---------------- markers ----------------
+    base = prices[BASE_REGIME]
+    markers = [
+        dict(marker_id="brent", name="Brent (Dated, FRED spot)", price_usd_per_bbl=base["brent"][0],
+             source=base["brent"][1]),
+        dict(marker_id="wti", name="WTI Cushing", price_usd_per_bbl=base["wti"][0], source=base["wti"][1]),
+    ]
+    tables["markers"] = (["marker_id", "name", "price_usd_per_bbl", "source"], markers)
+
+    # ---------------- crudes ----------------
+    crudes = []
+    for cid, c in CRUDES.items():
+        a = assays[cid]
+        fr, fr_src = FREIGHT[c["freight"]]
+        diff, diff_src = base["diffs"][cid]
+        av = AVAILABILITY[cid]
+        src = (f"{a['src']}; differential {diff_src}; freight {fr_src}; "
+               f"TAN {c['tan'][1]}; availability E (AVAILABILITY, README)")
+        crudes.append(dict(
+            crude_id=cid, name=c["name"], origin=c["origin"], operator=c["operator"],
+            api_deg=round(a["api"], 2), sulfur_wt_pct=round(a["sulfur"], 3), tan_mg_koh_per_g=c["tan"][0],
+            marker_id=c["marker"], differential_usd_per_bbl=round(diff, 4), freight_usd_per_bbl=fr,
+            availability_kbd=av, source=src,
+        ))
+    tables["crudes"] = (["crude_id", "name", "origin", "operator", "api_deg", "sulfur_wt_pct", "tan_mg_koh_per_g",
+                         "marker_id", "differential_usd_per_bbl", "freight_usd_per_bbl", "availability_kbd",
+                         "source"], crudes)
+
+    # ---------------- crude tiers ----------------
+    tiers = []
+    for cid in VZ_TIERED:
+        av = AVAILABILITY[cid]
+        for n, (share, adder) in enumerate(VZ_TIERS, start=1):
+            tiers.append(dict(crude_id=cid, tier=n, volume_kbd=round(av * share, 4), price_adder_usd_per_bbl=adder,
+                              source="E: VZ_TIERS (Asian competition for PDVSA barrels; README)"))
+    tables["crude_tiers"] = (["crude_id", "tier", "volume_kbd", "price_adder_usd_per_bbl", "source"], tiers)
+
+    # ---------------- VR classes ----------------
+    members = {name: [] for name, _, _ in VR_CLASSES}
+    for cid, a in assays.items():
+        if cid in ("merey16_chv", "wcs_tmx"):
+            continue  # duplicates of merey16 / wcs: count each assay once
+        members[vr_class(a["vr_mcr"])].append(cid)
+    vr_props = {}
+    for name, members_ in members.items():
+        w = [assays[c]["cuts"]["vr"] for c in members_]
+        tw = sum(w)
+        ccr = sum(assays[c]["vr_mcr"] * wi for c, wi in zip(members_, w)) / tw
+        sg = sum(api_to_sg(assays[c]["vr_api"]) * wi for c, wi in zip(members_, w)) / tw
+        s = sum(assays[c]["vr_s"] for c in members_) / len(members_)
+        vr_props[name] = dict(ccr=ccr, sg=sg, sulfur=s, members=members_)
+
+    # ---------------- streams ----------------
+    S = OrderedDict()
+
+    def stream(sid, name, kind="intermediate", source=""):
+        S[sid] = dict(stream_id=sid, name=name, kind=kind, source=source)
+
+    stream("lsr", "Light straight-run naphtha (IBP-80 C)", source="S: PRELIM cut LSR")
+    stream("naphtha_raw", "Straight-run naphtha 80-180 C", source="S: PRELIM cut NAPHTHA")
+    stream("kero_raw", "Straight-run kerosene 180-290 C, sour crudes", source="S: PRELIM cut KEROSENE")
+    stream("kero_sw", f"Straight-run kerosene 180-290 C, crudes below {SWEET_KERO_CRUDE_S_MAX} %S (jet after merox)",
+           source="S+E: PRELIM cut KEROSENE; SWEET_KERO_CRUDE_S_MAX")
+    stream("diesel_raw", "Straight-run diesel 290-340 C", source="S: PRELIM cut DIESEL")
+    stream("ago", "Atmospheric gas oil 340-400 C", source="S: PRELIM cut AGO")
+    stream("vgo_raw", "Vacuum gas oil 400-525 C in the atmospheric residue (before the vacuum unit)",
+           source="S: PRELIM cuts LVGO+HVGO")
+    for name, lo, hi in VR_CLASSES:
+        p = vr_props[name]
+        stream(name.replace("vr_", "vr_raw_"), f"Vacuum residue 525 C+ in atmospheric residue, VR MCR {lo:g}-{hi:g} wt%",
+               source="S: PRELIM cut VR; class by VR_MCR_wtpct (VR_CLASSES)")
+    stream("vgo", "Vacuum gas oil (vacuum unit product)", source="vacuum unit")
+    for name, lo, hi in VR_CLASSES:
+        p = vr_props[name]
+        stream(name, f"Vacuum residue, VR MCR {lo:g}-{hi:g} wt% (pool mean CCR {p['ccr']:.1f}, SG {p['sg']:.3f}): "
+               + " ".join(p["members"]), source="vacuum unit; class means from assays")
+    stream("naphtha_ht", "Hydrotreated naphtha (reformer feed)", source="hydrotreater")
+    stream("kero_ht", "Hydrotreated kerosene", source="hydrotreater")
+    stream("diesel_ht", "Hydrotreated diesel (ULSD component)", source="hydrotreater")
+    stream("fcc_naphtha", "FCC naphtha, untreated", source="FCC")
+    stream("fcc_gasoline", "FCC gasoline after post-treater (Tier 3 sulfur)", source="hydrotreater")
+    stream("fcc_lpg", "FCC C3/C4 (olefinic; alkylation feed)", source="FCC")
+    stream("lco", "Light cycle oil, untreated", source="FCC")
+    stream("lco_ht", "Hydrotreated light cycle oil", source="hydrotreater")
+    stream("slurry", "FCC slurry / decant oil", source="FCC")
+    stream("coker_naphtha", "Coker naphtha, untreated", source="coker")
+    stream("cgo", "Coker gas oil (light + heavy)", source="coker")
+    stream("coke", f"Petroleum coke, fuel grade, in bbl at {COKE_BBL_PER_SHORT_TON:g} bbl per short ton",
+           source="coker; E: COKE_BBL_PER_SHORT_TON")
+    stream("lpg", "Saturated LPG (C3/C4) from coker, hydrocracker, reformer, alkylation", source="units")
+    stream("hc_naphtha", "Hydrocracker naphtha", source="hydrocracker")
+    stream("hc_jet", "Hydrocracker kerosene", source="hydrocracker")
+    stream("hc_diesel", "Hydrocracker diesel", source="hydrocracker")
+    stream("hc_bottoms", "Hydrocracker unconverted oil", source="hydrocracker")
+    stream("reformate", "Reformate", source="reformer")
+    stream("alkylate", "Alkylate", source="alkylation")
+    stream("asphalt", "Paving asphalt (PG grades)", source="asphalt unit")
+    stream("loss", "Fuel gas, coke burn, hydrogen and volume losses (fuel-oil-equivalent bbl)", kind="loss",
+           source="E: loss volumes in fuel-oil-equivalent bbl")
+    tables["streams"] = (["stream_id", "name", "kind", "source"], list(S.values()))
+
+    # ---------------- crude yields ----------------
+    cy = []
+    for cid, a in assays.items():
+        cuts = a["cuts"]
+        tot = sum(cuts.values())
+        kero_stream = "kero_sw" if a["sulfur"] < SWEET_KERO_CRUDE_S_MAX else "kero_raw"
+        mapping = [("lsr", "lsr"), ("naphtha", "naphtha_raw"), ("kero", kero_stream), ("diesel", "diesel_raw"),
+                   ("ago", "ago"), ("vgo", "vgo_raw"), ("vr", vr_class(a["vr_mcr"]).replace("vr_", "vr_raw_"))]
+        vals = [(sid, round(cuts[k] / tot, 4)) for k, sid in mapping]
+        # close rounding on the largest cut so each crude sums to exactly 1
+        err = round(1.0 - sum(v for _, v in vals), 4)
+        j = max(range(len(vals)), key=lambda i: vals[i][1])
+        vals[j] = (vals[j][0], round(vals[j][1] + err, 4))
+        for sid, v in vals:
+            if v > 0:
+                cy.append(dict(crude_id=cid, stream_id=sid, yield_vol_frac=v,
+                               source=a["src"] + f" (normalised from {tot:.2f} vol%)"))
+    tables["crude_yields"] = (["crude_id", "stream_id", "yield_vol_frac", "source"], cy)
+
+    # ---------------- qualities ----------------
+    tables["qualities"] = (["quality_id", "name", "unit", "source"], [
+        dict(quality_id="aki", name="Antiknock index (R+M)/2", unit="-", source="product_specs.csv"),
+        dict(quality_id="cetane_index", name="Cetane index", unit="-", source="product_specs.csv"),
+        dict(quality_id="sulfur", name="Sulfur (blended by volume: approximation)", unit="wt %",
+             source="product_specs.csv"),
+    ])
+    sq = []
+    for sid, (v, s) in AKI.items():
+        sq.append(dict(stream_id=sid, quality_id="aki", value=v, source=s))
+    for sid, (v, s) in CETANE.items():
+        sq.append(dict(stream_id=sid, quality_id="cetane_index", value=v, source=s))
+    # sulfur of straight-run pools from the median cut/crude ratios
+    ratio = {r["cut"]: float(r["median_ratio"]) for _, r in d.srs.iterrows()}
+    sour = [c for c in assays if c not in ("merey16_chv", "wcs_tmx")]
+    mean_s_all = sum(assays[c]["sulfur"] for c in sour) / len(sour)
+    mean_s_sour = [assays[c]["sulfur"] for c in sour if assays[c]["sulfur"] >= SWEET_KERO_CRUDE_S_MAX]
+    mean_s_sour = sum(mean_s_sour) / len(mean_s_sour)
+    mean_s_sweet = [assays[c]["sulfur"] for c in sour if assays[c]["sulfur"] < SWEET_KERO_CRUDE_S_MAX]
+    mean_s_sweet = sum(mean_s_sweet) / len(mean_s_sweet)
+    sr_src = "S+E: straightrun_sulfur_ratios.csv median {r} x mean crude S {m:.2f} of the modelled crudes"
+    sulfur = OrderedDict([
+        ("kero_raw", (ratio["Kerosene"] * mean_s_sour, sr_src.format(r="Kerosene", m=mean_s_sour))),
+        ("kero_sw", (ratio["Kerosene"] * mean_s_sweet, sr_src.format(r="Kerosene", m=mean_s_sweet))),
+        ("diesel_raw", (ratio["Diesel"] * mean_s_all, sr_src.format(r="Diesel", m=mean_s_all))),
+        ("ago", (ratio["AGO"] * mean_s_all, sr_src.format(r="AGO", m=mean_s_all))),
+        ("vgo_raw", (ratio["HVGO"] * mean_s_all, sr_src.format(r="HVGO", m=mean_s_all))),
+        ("vgo", (ratio["HVGO"] * mean_s_all, sr_src.format(r="HVGO", m=mean_s_all))),
+    ])
+    for name, _, _ in VR_CLASSES:
+        p = vr_props[name]
+        txt = f"S+E: mean assay VR sulfur of the pool's crudes ({', '.join(p['members'])})"
+        sulfur[name.replace("vr_", "vr_raw_")] = (p["sulfur"], txt)
+        sulfur[name] = (p["sulfur"], txt)
+    for sid, (v, s) in CRACKED_SULFUR.items():
+        sulfur[sid] = (v, s)
+    for sid, (v, s) in sulfur.items():
+        sq.append(dict(stream_id=sid, quality_id="sulfur", value=round(v, 3), source=s))
+    tables["stream_qualities"] = (["stream_id", "quality_id", "value", "source"], sq)
+
+    # ---------------- unit yields ----------------
+    uy = []
+
+    def uyield(ut, feed, prods: dict, src: str):
+        tot = sum(prods.values())
+        if not (1.0 - 1e-9 <= tot <= 1.25 + 1e-9):
+            raise SystemExit(f"unit yields {ut}/{feed} sum to {tot}")
+        for p, v in prods.items():
+            uy.append(dict(unit_type=ut, feed_stream_id=feed, product_stream_id=p, yield_vol_frac=round(v, 4),
+                           source=src))
+
+    uyield("vacuum", "vgo_raw", {"vgo": 1.0}, "E: vacuum unit passes the cut through (capacity counts the feed)")
+    for name, _, _ in VR_CLASSES:
+        uyield("vacuum", name.replace("vr_", "vr_raw_"), {name: 1.0},
+               "E: vacuum unit passes the cut through (capacity counts the feed)")
+    for name, _, _ in VR_CLASSES:
+        p = vr_props[name]
+        y = coker_yields(p["ccr"], p["sg"])
+        # round, keeping sum within bounds
+        uyield("coker", name, y,
+               f"S+E: Gary carbon-residue correlation (unit_yield_correlations.csv) at pool CCR {p['ccr']:.2f} wt%, "
+               f"VR SG {p['sg']:.3f}; vol via SG naphtha 0.771, CGO 0.934, LPG 0.55; coke at 5.0 bbl/short ton; "
+               "dry gas = loss (FOE)")
+        uyield("asphalt", name, {"asphalt": 1.0}, "E: asphalt unit blows/blends vacuum residue to paving grade")
+    fcc_src = "S+E: unit_yields.csv fcc PRELIM worked balance (Gary Figs 6.18-6.27), 75 LV% conversion"
+    fcc_vgo = dict(FCC_YIELDS_VGO, loss=FCC_LOSS_VGO)
+    for feed in ("vgo", "ago", "hc_bottoms"):
+        uyield("fcc", feed, fcc_vgo, fcc_src + ("" if feed == "vgo" else f"; {feed} cracked like VGO (E)"))
+    uyield("fcc", "cgo", dict(FCC_YIELDS_CGO, loss=FCC_LOSS_CGO), "E: FCC_YIELDS_CGO (~65 % conversion)")
+    hc = dict(HC_YIELDS, loss=HC_LOSS)
+    hc_src = "S+E: unit_yields.csv hydrocracker_vgo 'VGO rho 920' volume rows (PRELIM DHCU)"
+    for feed in ("vgo", "ago", "cgo", "lco"):
+        uyield("hydrocracker", feed, hc, hc_src + ("" if feed == "vgo" else f"; {feed} assumed to crack like VGO (E)"))
+    ref = {"reformate": REFORMATE_YIELD, "lpg": REFORMER_LPG}
+    ref["loss"] = round(1.0 - REFORMATE_YIELD - REFORMER_LPG, 4)
+    for feed in ("naphtha_ht", "hc_naphtha"):
+        uyield("reformer", feed, ref, "S+E: unit_yields.csv cat_reformer Fahim RON 98 (N+2A 50) 0.7826 -> 0.78; "
+               "LPG from 6.4 wt% off-gas x 0.705 C3/C4; H2 + gas + shrink = loss")
+    ht_src = "S+E: unit_yields.csv hydrotreater rows (wt 0.99-0.997; 'vol frac ~1.0')"
+    for feed, prod in (("naphtha_raw", "naphtha_ht"), ("coker_naphtha", "naphtha_ht"), ("kero_raw", "kero_ht"),
+                       ("kero_sw", "kero_ht"), ("diesel_raw", "diesel_ht"), ("lco", "lco_ht"),
+                       ("fcc_naphtha", "fcc_gasoline")):
+        uyield("hydrotreater", feed, {prod: HT_YIELD}, ht_src)
+    uyield("alkylation", "fcc_lpg", {"alkylate": ALKY_ALKYLATE, "lpg": ALKY_LPG},
+           "S+E: olefin 60 % of FCC C3/C4 (offgas_composition_prelim.csv) x 1.74 vol alkylate/vol olefin "
+           "(unit_yields.csv Albright); isobutane bought (operating cost)")
+    tables["unit_yields"] = (["unit_type", "feed_stream_id", "product_stream_id", "yield_vol_frac", "source"], uy)
+
+    # ---------------- refineries and units ----------------
+    eia = d.eia.copy()
+    eia["site_id_i"] = eia["site_id"].astype(int)
+    by_site = {int(r["site_id"]): (i, r) for i, r in eia.iterrows()}
+
+    def cap(site: int, col: str) -> float:
+        v = float(by_site[site][1][col])
+        for other, target in MERGE_SITES.items():
+            if target == site:
+                v += float(by_site[other][1][col])
+        return v
+
+    refineries, units = [], []
+    modelled_cd = 0.0
+    for site, (rid, name, operator) in REFINERY_SITES.items():
+        line = by_site[site][0] + 2
+        merged = [o for o, t in MERGE_SITES.items() if t == site]
+        site_txt = f"eia_refineries_padd3_2021.csv line {line} site {site}" + \
+            (" + " + ", ".join(f"line {by_site[o][0] + 2} site {o}" for o in merged) if merged else "")
+        if site in CRUDE_CD_OVERRIDES:
+            crude_cd, note = CRUDE_CD_OVERRIDES[site]
+            crude_src = f"S: {site_txt} {note}"
+        else:
+            crude_cd = cap(site, "atm_crude_dist_kbsd") * CALENDAR_PER_STREAM_DAY
+            crude_src = f"S+E: {site_txt} atm_crude_dist_kbsd x {CALENDAR_PER_STREAM_DAY} (calendar day)"
+        modelled_cd += crude_cd
+        coker_cd = cap(site, "coking_kbsd") * CALENDAR_PER_STREAM_DAY
+        ratio_c = coker_cd / crude_cd
+        for lo, api_min, s_max, label in DIET_CLASSES:
+            if ratio_c >= lo:
+                break
+        refineries.append(dict(
+            refinery_id=rid, name=name, operator=operator, crude_capacity_kbd=round(crude_cd, 2),
+            crude_unit_cost_usd_per_bbl=CRUDE_UNIT_COST, api_min_deg=api_min, sulfur_max_wt_pct=s_max,
+            tan_max_mg_koh_per_g=TAN_MAX,
+            source=f"{crude_src}; diet window E: DIET_CLASSES '{label}' (coker/crude {ratio_c:.3f}); "
+                   f"TAN_MAX E; crude-unit cost S+E unit_utilities_costs.csv 0.29",
+        ))
+        for ut, col in UNIT_COLUMNS.items():
+            sd = cap(site, col)
+            if sd <= 0:
+                continue
+            c = sd * CALENDAR_PER_STREAM_DAY
+            extra = ""
+            if ut == "alkylation":
+                c = c / ALKY_ALKYLATE
+                extra = f" / {ALKY_ALKYLATE} (product -> feed basis, E)"
+            row = dict(refinery_id=rid, unit_id=ut, unit_type=ut, capacity_kbd=round(c, 2),
+                       source=f"S+E: {site_txt} {col} {sd:g} x {CALENDAR_PER_STREAM_DAY}{extra}")
+            if ut == "alkylation":
+                row["operating_cost_usd_per_bbl"] = round(base["alky_opex"][0], 4)
+                row["source"] += "; opex " + base["alky_opex"][1]
+            else:
+                opex, osrc = UNIT_OPEX[ut]
+                row["operating_cost_usd_per_bbl"] = opex
+                row["source"] += "; opex " + osrc
+            units.append(row)
+    tables["refineries"] = (["refinery_id", "name", "operator", "crude_capacity_kbd", "crude_unit_cost_usd_per_bbl",
+                             "api_min_deg", "sulfur_max_wt_pct", "tan_max_mg_koh_per_g", "source"], refineries)
+    tables["units"] = (["refinery_id", "unit_id", "unit_type", "capacity_kbd", "operating_cost_usd_per_bbl",
+                        "source"], units)
+
+    # active PADD 3 crude capacity (calendar day) for the coverage statement
+    active_cd = 0.0
+    for site, (i, r) in by_site.items():
+        note = r["status_note"]
+        if any(k in note for k in ("shut", "exclude", "idled")) or site in CLOSED_SITES_UNSOURCED:
+            continue
+        sd = float(r["atm_crude_dist_kbsd"])
+        if site in CRUDE_CD_OVERRIDES:
+            active_cd += CRUDE_CD_OVERRIDES[site][0]
+        else:
+            active_cd += sd * CALENDAR_PER_STREAM_DAY
+
+    # ---------------- products ----------------
+    pnames = {
+        "gasoline": "Gasoline blendstock (USGC conventional regular, CBOB basis)",
+        "jet": "Jet fuel / kerosene", "ulsd": "Ultra-low-sulfur diesel", "lpg": "LPG (propane-priced)",
+        "naphtha": "Naphtha (petrochemical feed / export)", "hsfo": "High-sulfur fuel oil 3.5 %S",
+        "asphalt": "Paving asphalt", "coke": "Petroleum coke, fuel grade (bbl at 5 bbl/short ton)",
+    }
+    products = []
+    for pid, (v, s) in base["products"].items():
+        row = dict(product_id=pid, name=pnames[pid], price_usd_per_bbl=round(v, 4), source=s)
+        if pid == "hsfo":
+            row["max_sales_kbd"] = HSFO_MAX_SALES
+            row["source"] += "; max sales E: HSFO_MAX_SALES"
+        products.append(row)
+    tables["products"] = (["product_id", "name", "price_usd_per_bbl", "min_sales_kbd", "max_sales_kbd", "source"],
+                          products)
+
+    bc = []
+
+    def comp(pid, sids, src):
+        for sid in sids:
+            bc.append(dict(product_id=pid, stream_id=sid, source=src))
+
+    comp("gasoline", ["lsr", "naphtha_ht", "reformate", "fcc_gasoline", "alkylate", "hc_naphtha"],
+         "E: gasoline pool (no butane blending modelled)")
+    comp("naphtha", ["lsr", "naphtha_raw", "naphtha_ht", "hc_naphtha", "coker_naphtha"],
+         "E: naphtha sold to petrochemicals / export")
+    comp("jet", ["kero_ht", "kero_sw", "hc_jet"], "E: jet pool; sour kerosene must be hydrotreated (0.30 wt% S limit)")
+    comp("ulsd", ["diesel_ht", "kero_ht", "hc_jet", "hc_diesel", "lco_ht"], "E: ULSD pool, all hydrotreated (15 ppm)")
+    comp("lpg", ["lpg", "fcc_lpg"], "E: LPG pool")
+    comp("hsfo", ["vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
+                  "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "cgo", "hc_bottoms"],
+         "E: HSFO = residue + cutter stocks; atmospheric residue may be sold without vacuum distillation")
+    comp("asphalt", ["asphalt"], "asphalt unit product")
+    comp("coke", ["coke"], "coker product")
+    tables["blend_components"] = (["product_id", "stream_id", "recipe_vol_frac", "source"], bc)
+
+    tables["blend_specs"] = (["product_id", "quality_id", "min_value", "max_value", "source"], [
+        dict(product_id="gasoline", quality_id="aki", min_value=84.0,
+             source="S: product_specs.csv sub-octane CBOB regular (neat) typical 84 (87 after 10 % ethanol)"),
+        dict(product_id="ulsd", quality_id="cetane_index", min_value=40.0,
+             source="S: product_specs.csv ULSD cetane index min 40"),
+        dict(product_id="hsfo", quality_id="sulfur", max_value=HSFO_SULFUR_MAX,
+             source="S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"),
+    ])
+
+    # ---------------- freight (inland surcharge) ----------------
+    fr = []
+    pipeline_or_local = {"canada_pipe", "us_houston"}
+    for rid in INLAND_REFINERIES:
+        for cid, c in CRUDES.items():
+            if c["freight"] in pipeline_or_local:
+                continue
+            f0, fsrc = FREIGHT[c["freight"]]
+            fr.append(dict(crude_id=cid, refinery_id=rid, freight_usd_per_bbl=round(f0 + INLAND_SEABORNE_SURCHARGE, 4),
+                           source=f"{fsrc} + INLAND_SEABORNE_SURCHARGE {INLAND_SEABORNE_SURCHARGE} (E)"))
+    tables["freight"] = (["crude_id", "refinery_id", "freight_usd_per_bbl", "source"], fr)
+
+    # ---------------- links and routes ----------------
+    links, routes = [], []
+    for lid, name, capv, src, crude_ids in LINKS:
+        links.append(dict(link_id=lid, name=name, capacity_kbd=capv, source=src))
+        for cid in crude_ids:
+            routes.append(dict(route_id=f"{lid}_{cid}", link_id=lid, crude_id=cid,
+                               source="E: every pipeline barrel of this grade to the coast uses the link"))
+    tables["links"] = (["link_id", "name", "capacity_kbd", "source"], links)
+    tables["routes"] = (["route_id", "link_id", "origin", "crude_id", "operator", "refinery_id", "source"], routes)
+
+    # ---------------- policies (base case = licensed 2026, Hormuz closed) ----------------
+    pol = [
+        dict(rule_id="vz_chevron_licence_2026", kind="cap", origin="Venezuela", operator="Chevron",
+             volume_kbd=VZ_CHEVRON_CAP_2026,
+             description="Chevron's licensed Venezuelan exports to the US after January 2026",
+             source="S: venezuela_timeline_volumes.csv 2026-03 'Chevron exports ~300 kb/d in Mar 2026'"),
+        dict(rule_id="vz_traders_licence_2026", kind="cap", origin="Venezuela", operator="PDVSA",
+             volume_kbd=VZ_TRADERS_CAP_2026,
+             description="PDVSA barrels sold to the US under the January 2026 deal (Vitol/Trafigura licences)",
+             source="S+E: venezuela_timeline_volumes.csv 2026-01-06/07 30-50 million bbl; 50e6/365 d (E)"),
+        dict(rule_id="hormuz_closed_iraq", kind="ban", origin="Iraq",
+             description="Strait of Hormuz effectively closed from 2026-02-28: Iraqi grades cannot load",
+             source="S: logistics_pipelines_freight.csv Strait of Hormuz row; Iraq ~94 % of exports via Hormuz"),
+        dict(rule_id="hormuz_closed_saudi", kind="ban", origin="Saudi Arabia",
+             description="Strait of Hormuz closed: Arab Heavy/Medium load in the Gulf (Yanbu bypass capacity "
+                         "assumed taken by Europe/Asia)",
+             source="S+E: logistics file Hormuz + East-West pipeline rows; Yanbu allocation E"),
+    ]
+    tables["policies"] = (["rule_id", "kind", "origin", "crude_id", "operator", "refinery_id", "volume_kbd",
+                           "tariff_pct", "tariff_usd_per_bbl", "description", "source"], pol)
+
+    # ---------------- write ----------------
+    for name, (cols, rows) in tables.items():
+        write_csv(out, name, cols, rows)
+    write_toml(out, prices, modelled_cd, active_cd)
+    return dict(tables=tables, prices=prices, vr_props=vr_props, modelled_cd=modelled_cd, active_cd=active_cd,
+                assays=assays)
+
+
+def regime_overrides(prices: dict, reg: str) -> list[str]:
+    """Overrides that turn the base price regime into `reg` (only values that differ)."""
+    base, p = prices[BASE_REGIME], prices[reg]
+    out = []
+    for m in ("brent", "wti"):
+        if round(p[m][0], 4) != round(base[m][0], 4):
+            out.append(f"markers.{m}.price_usd_per_bbl = {fmt(p[m][0])}")
+    for pid, (v, _) in p["products"].items():
+        if round(v, 4) != round(base["products"][pid][0], 4):
+            out.append(f"products.{pid}.price_usd_per_bbl = {fmt(v)}")
+    for cid, (v, _) in p["diffs"].items():
+        if round(v, 4) != round(base["diffs"][cid][0], 4):
+            out.append(f"crudes.{cid}.differential_usd_per_bbl = {fmt(v)}")
+    if round(p["alky_opex"][0], 4) != round(base["alky_opex"][0], 4):
+        out.append(f"units[unit_type=alkylation].operating_cost_usd_per_bbl = {fmt(p['alky_opex'][0])}")
+    return out
+
+
+def toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def toml_policy(p: dict) -> str:
+    parts = []
+    for k, v in p.items():
+        parts.append(f"{k} = {toml_str(v) if isinstance(v, str) else fmt(v)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) -> None:
+    L = []
+    L.append('name = "gulf_coast_2026"')
+    L.append('description = """US Gulf Coast (PADD 3) crude slate in 2026: 35 refineries (every active coking '
+             'refinery and the large non-coking ones), 30 crude grades incl. every Venezuelan grade with a public '
+             'assay, Canadian pipeline and Trans Mountain barrels, Maya, Colombian, Ecuadorian, Middle East, '
+             'Brazilian, Guyanese and US Gulf grades. Base data = the licensed-2026 case: Venezuelan sales under '
+             'the post-January-2026 licences, IEEPA tariffs gone, Strait of Hormuz closed, March-August 2026 '
+             'prices. Built by build/build_instance.py from ../shared/data; see README.md for every number\'s '
+             'source."""')
+    L.append("")
+    L.append("[basis]")
+    L.append('volume = "kb/d, calendar day"')
+    L.append(f'capacity = "EIA stream-day capacities (Jan 1 2021) x {CALENDAR_PER_STREAM_DAY} = calendar day; '
+             'sourced calendar-day figures for Motiva Port Arthur, ExxonMobil Beaumont, Valero Port Arthur"')
+    L.append('currency = "US$ per barrel, nominal"')
+    L.append(f'price_period = "base: {REGIMES[BASE_REGIME]["label"]}; scenarios switch to Jan-Feb 2026, 2025 or '
+             '2024 monthly means"')
+    L.append(f'coverage = "{modelled_cd:.0f} kb/cd modelled of {active_cd:.0f} kb/cd active PADD 3 crude capacity '
+             f'({100 * modelled_cd / active_cd:.1f} %)"')
+    L.append("")
+    L.append("[sources]")
+    L.append('eia = "EIA-820 Refinery Capacity Report, EIA Energy Atlas layer as of Jan 1 2021 '
+             '(eia_refineries_padd3_2021.csv) with closures/expansions in its status_note"')
+    L.append('assays = "PRELIM v1.6 assay inventory (crude_assays_prelim_selected.csv); NOAA ADIOS for Boscan; '
+             'crudemonitor.ca and ExxonMobil/BP assays for TAN"')
+    L.append('prices = "FRED/EIA USGC spot series (fred_usgc_spot_prices_monthly_2020_2026.csv), futures '
+             '(futures_monthly_2019_2025_rtl.csv), dated differentials (heavy_crude_differentials_sourced.csv), '
+             'coke/asphalt/HSFO (product_and_byproduct_prices_sourced.csv)"')
+    L.append('policy = "venezuela_timeline_volumes.csv, logistics_pipelines_freight.csv"')
+    L.append('process = "process/ (PRELIM v1.6 / Gary & Handwerk unit yields, specs, blend properties): '
+             'engineering estimates"')
+    L.append("")
+
+    def scen(sid, desc, extends=None, overrides=(), add=(), drop=()):
+        L.append(f"[scenarios.{sid}]")
+        L.append(f"description = {toml_str(desc)}")
+        if extends:
+            L.append(f"extends = {toml_str(extends)}")
+        L.append("overrides = [" + ("" if not overrides else "\n" + "".join(f"  {toml_str(o)},\n" for o in overrides))
+                 + "]")
+        if add:
+            L.append("add_policies = [\n" + "".join(f"  {toml_policy(p)},\n" for p in add) + "]")
+        if drop:
+            L.append("drop_policies = [" + ", ".join(toml_str(x) for x in drop) + "]")
+        L.append("")
+
+    vz_2026 = ["vz_chevron_licence_2026", "vz_traders_licence_2026"]
+    hormuz = ["hormuz_closed_iraq", "hormuz_closed_saudi"]
+    sanctions_2025_policies = [
+        dict(rule_id="vz_pdvsa_sanctioned_2025", kind="ban", origin="Venezuela", operator="PDVSA",
+             description="OFAC sanctions: no PDVSA-marketed barrels to the US in 2025",
+             source="venezuela_timeline_volumes.csv 2025-02-26/03-04 and 2025-05-27 rows"),
+        dict(rule_id="vz_chevron_restricted_2025", kind="cap", origin="Venezuela", operator="Chevron",
+             volume_kbd=VZ_CHEVRON_CAP_2025,
+             description="Restricted Chevron authorization (late Jul 2025): ~120 kb/d exportable",
+             source="venezuela_timeline_volumes.csv 2025-07 row"),
+    ]
+    tariffs_2025 = [
+        dict(rule_id="ieepa_canada_energy_2025", kind="tariff", origin="Canada", tariff_pct=IEEPA_CANADA_ENERGY_PCT,
+             description="IEEPA tariff on Canadian energy (statutory rate; USMCA-compliant entries exempt from "
+                         "2025-03-07)",
+             source="logistics_pipelines_freight.csv US tariffs on Canadian energy row"),
+        dict(rule_id="ieepa_mexico_2025", kind="tariff", origin="Mexico", tariff_pct=IEEPA_MEXICO_PCT,
+             description="IEEPA tariff on Mexican goods (statutory rate; USMCA-compliant entries exempt)",
+             source="logistics_pipelines_freight.csv US tariffs row"),
+    ]
+    scen("licensed_2026",
+         "The base data: Venezuelan barrels only under the 2026 licences (Chevron <= 300, traders <= 137 kb/d), "
+         "no IEEPA tariffs (struck down 2026-02-20), Hormuz closed, Mar-Aug 2026 prices")
+    scen("sanctions_2025",
+         "2025: PDVSA barrels banned, Chevron restricted licence <= 120 kb/d, IEEPA tariffs at statutory rates "
+         "(Canada energy 10 %, Mexico 25 %), Hormuz open, 2025 prices",
+         overrides=regime_overrides(prices, "p2025"), add=sanctions_2025_policies + tariffs_2025,
+         drop=vz_2026 + hormuz)
+    scen("open_venezuela",
+         "Venezuelan exports fully open to the coast, bought against Asian buyers through the stepped supply "
+         "curve; Hormuz closed, Mar-Aug 2026 prices",
+         extends="licensed_2026", drop=vz_2026)
+    scen("open_venezuela_hormuz_open",
+         "Venezuela fully open and the Strait of Hormuz open: Middle East grades back, Jan-Feb 2026 "
+         "(pre-closure) prices",
+         extends="open_venezuela", overrides=regime_overrides(prices, "p2026_pre"), drop=hormuz)
+    scen("venezuela_banned_2026",
+         "Counterfactual: every Venezuelan barrel banned (the 2019-2022 regime) in the 2026 Hormuz-closed market",
+         extends="licensed_2026",
+         add=[dict(rule_id="vz_banned", kind="ban", origin="Venezuela",
+                   description="Full US ban on Venezuelan crude (as 2019-2022)",
+                   source="venezuela_timeline_volumes.csv 2019-01-28 row")],
+         drop=vz_2026)
+    scen("calibration_2025",
+         "Calibration: sanctions_2025 with USMCA-compliant Canadian/Mexican crude exempt from IEEPA tariffs "
+         "(as cleared from 2025-03-07)",
+         extends="sanctions_2025", drop=["ieepa_canada_energy_2025", "ieepa_mexico_2025"])
+    scen("calibration_2024",
+         "Calibration: 2024 prices, Chevron general licence GL41 (Chevron JV barrels free to go to the US, "
+         "PDVSA barrels banned after GL44 expired), no tariffs, Hormuz open",
+         overrides=regime_overrides(prices, "p2024"),
+         add=[dict(rule_id="vz_pdvsa_sanctioned_2024", kind="ban", origin="Venezuela", operator="PDVSA",
+                   description="PDVSA-marketed barrels banned after GL44 expired (2024-04-18/05-31)",
+                   source="venezuela_timeline_volumes.csv 2023-10 to 2024-04 row")],
+         drop=vz_2026 + hormuz)
+    (out / "instance.toml").write_text("\n".join(L), encoding="utf-8")
+
+
+def provenance(result: dict) -> str:
+    lines = ["| table | rows | S | S+E | E | other |", "|---|---|---|---|---|---|"]
+    for name, (cols, rows) in result["tables"].items():
+        n = len(rows)
+        cnt = {"S": 0, "S+E": 0, "E": 0, "other": 0}
+        for r in rows:
+            s = r.get("source", "")
+            if s.startswith("S+E") or s.startswith("S(+E"):
+                cnt["S+E"] += 1
+            elif s.startswith("S:"):
+                cnt["S"] += 1
+            elif s.startswith("E:"):
+                cnt["E"] += 1
+            else:
+                cnt["other"] += 1
+        lines.append(f"| {name} | {n} | {cnt['S']} | {cnt['S+E']} | {cnt['E']} | {cnt['other']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
+                    help="folder with SOURCES.md and the data files (default: <repo>/../shared/data)")
+    ap.add_argument("--out", type=Path, default=INSTANCE_DIR, help="where to write the instance (default: here)")
+    ap.add_argument("--provenance", action="store_true", help="print a per-table S/E summary")
+    ap.add_argument("--report", action="store_true", help="print derived numbers (VR pools, coverage, prices)")
+    args = ap.parse_args(argv)
+    if not (args.data / "SOURCES.md").exists():
+        print(f"no SOURCES.md in {args.data}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = build(Data(args.data), args.out)
+    if args.provenance:
+        print(provenance(result))
+    if args.report:
+        print(f"coverage: {result['modelled_cd']:.1f} of {result['active_cd']:.1f} kb/cd "
+              f"({100 * result['modelled_cd'] / result['active_cd']:.1f} %)")
+        for k, v in result["vr_props"].items():
+            print(k, {kk: (round(vv, 3) if isinstance(vv, float) else vv) for kk, vv in v.items()})
+        for reg, p in result["prices"].items():
+            print(reg, "brent", round(p["brent"][0], 2), "wti", round(p["wti"][0], 2),
+                  {k: round(v[0], 2) for k, v in p["products"].items()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
