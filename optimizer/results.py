@@ -67,6 +67,7 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
             "tariff_usd_per_bbl": d.tariff_usd_per_bbl[(r, c)],
             "delivered_cost_usd_per_bbl": d.delivered_usd_per_bbl(r, c),
             "reduced_cost_usd_per_bbl": rc.get("Buy", {}).get((r, c), math.nan),
+            **_price_range(res, d, r, c),
         }
         for r, c in d.PAIRS
     ])
@@ -82,10 +83,12 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
             "utilization_pct": 100.0 * unit_feed[(r, u)] / d.unit_capacity_kbd[(r, u)]
             if d.unit_capacity_kbd[(r, u)] > 0 else math.nan,
             "marginal_value_usd_per_bbl": duals.get("unit_capacity", {}).get((r, u), math.nan),
+            **_capacity_range(res, (r, u)),
         }
         for r, u in d.UNITS
     ], columns=["refinery_id", "unit_id", "unit_type", "feed_kbd", "capacity_kbd", "utilization_pct",
-                "marginal_value_usd_per_bbl"])
+                "marginal_value_usd_per_bbl", "capacity_valid_from_kbd", "capacity_valid_to_kbd",
+                "marginal_value_unique"])
     unit_feeds = pd.DataFrame([{"refinery_id": r, "unit_id": u, "stream_id": f, "feed_kbd": x}
                                for (r, u, f), x in feeds.items()],
                               columns=["refinery_id", "unit_id", "stream_id", "feed_kbd"])
@@ -105,6 +108,8 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
                 "price_usd_per_bbl": d.product_price_usd_per_bbl[p],
                 "revenue_kusd_per_day": sell[(r, p)] * d.product_price_usd_per_bbl[p],
             }
+            lo, hi = res.ranging.cost["Sell"][(r, p)] if res.ranging else (math.nan, math.nan)
+            row["price_valid_from_usd_per_bbl"], row["price_valid_to_usd_per_bbl"] = lo, hi
             for q in spec_qualities:
                 lo, hi = d.specs.get((p, q), (None, None))
                 comps = [(s, blend[(r, p, s)]) for pp, s in d.COMPONENTS if pp == p]
@@ -156,9 +161,11 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
             entry.update({"body": body, "lower": math.nan if lower is None else lower,
                           "upper": math.nan if upper is None else upper, "slack": slack,
                           "dual": duals.get(family, {}).get(index, math.nan)})
+            entry.update(_row_range(res, family, index))
             constraint_rows.append(entry)
     constraints = pd.DataFrame(constraint_rows, columns=["family", *INDEX_COLUMNS, "body", "lower", "upper",
-                                                         "slack", "dual"])
+                                                         "slack", "dual", "binding_side", "bound_valid_from",
+                                                         "bound_valid_to", "dual_unique"])
 
     origins = sorted(set(d.origin.values()))
     summary_row: dict[str, Any] = {
@@ -176,6 +183,29 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
     for frame in tables.values():
         frame.insert(0, "scenario", scenario)
     return tables
+
+
+def _price_range(res: SolveResult, d: ModelData, r: str, c: str) -> dict[str, float]:
+    """Delivered-price interval over which the plan stays optimal (objective coefficient = -(price + cost))."""
+    if res.ranging is None or (r, c) not in res.ranging.cost.get("Buy", {}):
+        return {"delivered_valid_from_usd_per_bbl": math.nan, "delivered_valid_to_usd_per_bbl": math.nan}
+    lo, hi = res.ranging.cost["Buy"][(r, c)]
+    unit_cost = d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0
+    return {"delivered_valid_from_usd_per_bbl": -hi - unit_cost, "delivered_valid_to_usd_per_bbl": -lo - unit_cost}
+
+
+def _row_range(res: SolveResult, family: str, index: Any) -> dict[str, Any]:
+    if res.ranging is None or index not in res.ranging.rows.get(family, {}):
+        return {"binding_side": "", "bound_valid_from": math.nan, "bound_valid_to": math.nan, "dual_unique": ""}
+    row = res.ranging.rows[family][index]
+    return {"binding_side": row.side, "bound_valid_from": row.valid_from, "bound_valid_to": row.valid_to,
+            "dual_unique": row.unique}
+
+
+def _capacity_range(res: SolveResult, key: tuple[str, str]) -> dict[str, Any]:
+    row = _row_range(res, "unit_capacity", key)
+    return {"capacity_valid_from_kbd": row["bound_valid_from"], "capacity_valid_to_kbd": row["bound_valid_to"],
+            "marginal_value_unique": row["dual_unique"]}
 
 
 def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:

@@ -56,7 +56,7 @@ def _lp_path(write_lp: str, scenario: str, several: bool) -> Path:
 
 def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: bool = False,
                   sets: tuple[str, ...] = (), fmt: str = "csv", write_lp: str | None = None,
-                  time_limit: float | None = None) -> list[Outcome]:
+                  time_limit: float | None = None, ranging: bool = True) -> list[Outcome]:
     from optimizer.diagnose import diagnose_infeasible
 
     resolved = resolve_all(instance, names, sets)
@@ -64,7 +64,7 @@ def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: 
     outcomes = []
     for name, scenario in resolved.items():
         d = derive(scenario)
-        res = solver.solve(d)
+        res = solver.solve(d, with_ranging=ranging)
         if write_lp:
             assert solver.model is not None
             solver.model.write(str(_lp_path(write_lp, name, len(resolved) > 1)),

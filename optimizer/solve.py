@@ -18,6 +18,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimizer.data import ModelData
 from optimizer.model import build_model, update_parameters
+from optimizer.ranging import Ranging, compute_ranging
 
 # HiGHS's default primal/dual feasibility tolerance; checks on results are tied to it.
 SOLVER_FEASIBILITY_TOL = 1e-7
@@ -57,6 +58,7 @@ class SolveResult:
     duals: dict[str, dict[Any, float]] = field(default_factory=dict)  # margin per unit of the row's bound
     constraint_rows: dict[str, dict[Any, tuple[float, float | None, float | None]]] = field(default_factory=dict)
     rebuilt: bool = True
+    ranging: Ranging | None = None
 
     @property
     def optimal(self) -> bool:
@@ -86,7 +88,7 @@ class SlateSolver:
     def solver_options(self) -> dict[str, Any]:
         return {"interface": "pyomo.contrib.solver highs (persistent)", "threads": 1, "time_limit": self.time_limit}
 
-    def solve(self, data: ModelData, with_duals: bool = True) -> SolveResult:
+    def solve(self, data: ModelData, with_duals: bool = True, with_ranging: bool = False) -> SolveResult:
         start = time.perf_counter()
         rebuilt = self.model is None or not update_parameters(self.model, data)
         if rebuilt:
@@ -111,6 +113,8 @@ class SlateSolver:
         )
         if status == OPTIMAL:
             _extract(self.model, self.opt, results, result, with_duals)
+            if with_ranging:
+                result.ranging = compute_ranging(self.model, self.opt)
         return result
 
 

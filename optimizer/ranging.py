@@ -1,0 +1,95 @@
+"""LP ranging from HiGHS: over what range each marginal value and each reduced cost holds.
+
+For a column, the objective-coefficient interval over which the optimal basis stays optimal; for a
+binding row, the interval of its active bound over which its dual (marginal value) stays the same.
+A dual is reported unique only when the bound lies strictly inside that interval: at an end of it
+(a degenerate optimum), the marginal value of a further barrel differs from that of one barrel less.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import pyomo.environ as pyo
+
+# A bound within this of an end of its validity interval counts as sitting on it (HiGHS feasibility tol x 10).
+RANGE_EDGE_TOL = 1e-6
+
+
+@dataclass
+class RowRange:
+    side: str  # "upper", "lower", "equality" (binding) or "none" (not binding)
+    bound: float | None  # the bound ranged: the binding one, else the upper (or lower) bound
+    valid_from: float
+    valid_to: float
+
+    @property
+    def unique(self) -> bool:
+        if self.side == "none" or self.bound is None:
+            return True
+        tol = RANGE_EDGE_TOL * max(1.0, abs(self.bound))
+        return self.valid_from < self.bound - tol and self.bound + tol < self.valid_to
+
+
+@dataclass
+class Ranging:
+    """cost[var name][index] = (lo, hi) objective-coefficient interval; rows[family][index] = RowRange."""
+
+    cost: dict[str, dict[Any, tuple[float, float]]] = field(default_factory=dict)
+    rows: dict[str, dict[Any, RowRange]] = field(default_factory=dict)
+
+
+def _finite(x: float) -> float:
+    if x >= highspy.kHighsInf:
+        return math.inf
+    if x <= -highspy.kHighsInf:
+        return -math.inf
+    return float(x)
+
+
+def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
+    """Ranging of the last optimal solve of `opt` (Pyomo's persistent HiGHS) on `model`; None without a basis."""
+    highs = opt._solver_model  # the interface keeps its highspy object private
+    status, ranging = highs.getRanging()
+    if status != highspy.HighsStatus.kOk:
+        return None
+    lp = highs.getLp()
+    basis = highs.getBasis()
+    activity = highs.getSolution().row_value
+    out = Ranging()
+    columns = opt._pyomo_var_to_solver_var_map
+    for var in model.component_objects(pyo.Var, active=True):
+        entries = {}
+        for index, v in var.items():
+            j = columns.get(id(v))
+            if j is not None:
+                entries[index] = (_finite(ranging.col_cost_dn.value_[j]), _finite(ranging.col_cost_up.value_[j]))
+        out.cost[var.local_name] = entries
+    rows = opt._pyomo_con_to_solver_con_map
+    for con in model.component_objects(pyo.Constraint, active=True):
+        entries = {}
+        for index, c in con.items():
+            i = rows[c]
+            lower, upper = _finite(lp.row_lower_[i]), _finite(lp.row_upper_[i])
+            state = basis.row_status[i]
+            if state == highspy.HighsBasisStatus.kBasic:
+                # not binding: the dual is 0 until the bound reaches the row's activity
+                if math.isfinite(upper):
+                    entries[index] = RowRange("none", upper, float(activity[i]), math.inf)
+                else:
+                    entries[index] = RowRange("none", lower if math.isfinite(lower) else None, -math.inf,
+                                              float(activity[i]))
+                continue
+            if lower == upper:
+                side, bound = "equality", upper
+            elif state == highspy.HighsBasisStatus.kUpper:
+                side, bound = "upper", upper
+            else:
+                side, bound = "lower", lower
+            entries[index] = RowRange(side, bound, _finite(ranging.row_bound_dn.value_[i]),
+                                      _finite(ranging.row_bound_up.value_[i]))
+        out.rows[con.local_name] = entries
+    return out
