@@ -148,16 +148,20 @@ UNIT_COLUMNS = OrderedDict([
     ("asphalt", "asphalt_kbsd"),
 ])
 
-# Crude-diet windows by configuration. E: no public per-refinery diet data in the shared folder.
-# Basis: a heavy-sour coking refinery (coker/crude >= 0.20) is designed around Maya/WCS-type slates
-# (20-22 API, 3.0-3.4 %S, crude_candidates_lp_summary.csv); lighter configurations get narrower
-# windows; a refinery without a coker cannot reject residue and runs light/medium crude.
-# (min coker ratio, api_min, sulfur_max) - first matching row wins.
+# Crude-diet windows by configuration (slate API range, volume-weighted SG; slate sulfur,
+# mass-weighted). E: no per-refinery diet data in the shared folder. Basis: a heavy-sour coking
+# refinery (coker/crude >= 0.20) is designed around Maya/WCS/Arab-type slates (20-30 API, up to
+# 3.0-3.4 %S: crude_candidates_lp_summary.csv); its crude and vacuum columns, desalters and light-
+# ends plant are sized for that diet, so a slate much lighter than design loses throughput in the
+# overhead/naphtha/LPG systems, which the LP does not model unit by unit. The maximum slate API is
+# the usual planning-LP proxy for that limit. Lighter configurations get lighter windows; a refinery
+# without a coker cannot reject residue and runs light/medium crude.
+# (min coker/crude ratio, api_min, api_max (None = no limit), sulfur_max, label) - first match wins.
 DIET_CLASSES = (
-    (0.20, 20.0, 3.2, "heavy-sour coking (coker/crude >= 0.20)"),
-    (0.10, 23.0, 2.6, "medium coking (coker/crude 0.10-0.20)"),
-    (0.001, 26.0, 2.0, "light coking (coker/crude < 0.10)"),
-    (0.0, 30.0, 1.3, "no coker"),
+    (0.20, 20.0, 33.0, 3.2, "heavy-sour coking (coker/crude >= 0.20)"),
+    (0.10, 23.0, 36.0, 2.6, "medium coking (coker/crude 0.10-0.20)"),
+    (0.001, 26.0, 40.0, 2.0, "light coking (coker/crude < 0.10)"),
+    (0.0, 30.0, None, 1.3, "no coker"),
 )
 # E: crude-unit metallurgy limit on slate TAN (mass-weighted); common planning value 1.0 mg KOH/g
 # for blended slates. Kearl (2.05) and AWB (1.56) must be blended down.
@@ -193,6 +197,15 @@ VR_CLASSES = (("vr_lo", 0.0, 17.0), ("vr_md", 17.0, 25.0), ("vr_hi", 25.0, 99.0)
 # coke = 1.6 CCR, gas(C4-) = 7.8 + 0.144 CCR, naphtha = 11.29 + 0.343 CCR, gas oil = rest (wt %).
 # Gas split 50/50 into dry gas (loss) and LPG (offgas_composition_prelim.csv Coker C3_C4_share 0.5).
 COKER_LPG_SHARE_OF_GAS = 0.5
+# The correlation gives 45.7 wt% coke for the high-CCR pool, above the largest coke yield in the
+# PRELIM inventory ("up to 0.40 wt frac of VR", unit_yields.csv, PRELIM doc p.45) and the typical
+# 0.18-0.30 range (same file). Coke is capped there; the excess mass goes to coker gas oil. S+E.
+COKE_WT_MAX = 0.40
+# Coker gas oil is fractionated into light (diesel-range, to the distillate hydrotreater) and heavy
+# (FCC/hydrocracker feed). unit_yield_correlations.csv: "LCGO/HCGO split not given by correlation;
+# choose by fractionator cut points - not found in a public source". E: 45 % of the CGO volume is
+# light coker gas oil (typical 650 F cut on a delayed-coker fractionator).
+LCGO_SHARE_OF_CGO = 0.45
 
 # FCC, 75 LV% conversion, PRELIM worked balance (unit_yields.csv fcc rows, vol frac).
 FCC_YIELDS_VGO = {"fcc_lpg": 0.2665, "fcc_naphtha": 0.579, "lco": 0.1872, "slurry": 0.0628}
@@ -256,6 +269,7 @@ CETANE = {
     "hc_diesel": (55.0, "E: hydrocracker diesel (paraffinic, typical CI 50-60)"),
     "hc_jet": (47.0, "E: hydrocracker kerosene"),
     "lco_ht": (30.0, "S+E: blend_component_properties.csv LCO cetane 'low (~20s-30s)', +few after HT"),
+    "lcgo_ht": (38.0, "E: hydrotreated light coker gas oil (typical CI 35-42)"),
 }
 # Sulfur (wt %) of HSFO components. Straight-run cuts: median cut/crude ratio
 # (straightrun_sulfur_ratios.csv) x mean sulfur of the modelled crudes that make the cut; VR pools:
@@ -264,10 +278,19 @@ CRACKED_SULFUR = {
     "lco": (3.0, "S+E: sulfur_distribution.csv FCC: LCO takes 0.28 of feed S at ~0.19 vol -> ~1.2-1.5 x VGO S"),
     "slurry": (4.0, "S+E: sulfur_distribution.csv FCC: decant takes 0.15-0.35 of feed S at ~0.06 vol; capped E"),
     "cgo": (3.5, "E: sulfur_distribution.csv coker: 0.30-0.40 of feed S into liquids"),
+    "lcgo": (2.5, "E: sulfur_distribution.csv coker: 0.30-0.40 of feed S into liquids (lighter cut, less S)"),
     "hc_bottoms": (0.01, "E: hydrocracked, desulfurised"),
     "lco_ht": (0.05, "E: hydrotreated"),
 }
 HSFO_SULFUR_MAX = 3.5  # product_specs.csv high-sulfur fuel oil (HSFO 380) 3.5 mass %
+# Kerosene-range share of ULSD. E: No. 2-D diesel needs a 52 C flash point (ASTM D975) and
+# kerosene flashes at 38-50 C (product_specs.csv Jet A flash min 38 C), so only part of the diesel
+# pool can be kerosene; 30 % is a planning value (flash blending is not linear). Without it the LP
+# puts every barrel of kerosene into ULSD whenever ULSD outprices jet, which is not what the coast
+# makes.
+ULSD_KERO_SHARE_MAX = 0.30
+KERO_RANGE = ("kero_ht", "hc_jet")
+ULSD_COMPONENTS = ("diesel_ht", "kero_ht", "hc_jet", "hc_diesel", "lco_ht", "lcgo_ht")
 
 # ------------------------------------------------------------------------------------------------
 # Crudes
@@ -384,16 +407,18 @@ AVAILABILITY = {
     # (logistics_pipelines_freight.csv) -> ~100 kb/d could sail to the Gulf.
     "wcs_tmx": 100.0,
     # Mexico: exports to the USGC fell to 22 kb/d in Jun 2025 (crude_candidates notes, Kpler) as Dos
-    # Bocas ramps up; 80 + 20 allows a partial recovery.
-    "maya": 80.0, "isthmus": 20.0,
+    # Bocas ramps up; 40 + 10 is about twice that low point.
+    "maya": 40.0, "isthmus": 10.0,
     "castilla": 150.0, "vasconia": 80.0,
     "napo": 60.0, "oriente": 90.0,
     "basrah_heavy": 150.0, "basrah_medium": 100.0,
     "arab_heavy": 150.0, "arab_medium": 150.0,
     "buzios": 150.0, "lula": 100.0,
     "liza": 200.0,
-    # US Gulf of Mexico sour and Louisiana sweet: shares of federal offshore / Louisiana output.
-    "mars": 400.0, "poseidon": 250.0, "sgc": 150.0, "lls": 250.0,
+    # US Gulf of Mexico medium sour and Louisiana sweet. Not in the shared data: federal offshore Gulf
+    # output is ~1.8-1.9 million b/d (EIA, general knowledge), mostly medium sour sold on the coast;
+    # the three sour grades get ~1.1 million b/d, the rest is lighter (Thunder Horse-type, LLS).
+    "mars": 500.0, "poseidon": 350.0, "sgc": 250.0, "lls": 250.0,
     "wti": None,
 }
 
@@ -531,6 +556,10 @@ NAPHTHA_VS_BRENT = -5.00
 # ~2.7 % of the modelled crude capacity. USGC fuel-oil imports were 213 kb/d in Jun 2025
 # (product_and_byproduct_prices_sourced.csv): the coast is short of residue, not long.
 HSFO_MAX_SALES = 250.0
+# Beyond that, HSFO is exported (Europe/Asia bunker and power markets) at a discount: E, the
+# USGC -> ARA/Singapore fuel-oil freight and the weaker netback, $5.00/bbl. The two products form a
+# stepped demand curve for residue (the LP has no product tiers).
+HSFO_EXPORT_DISCOUNT = 5.00
 
 # ------------------------------------------------------------------------------------------------
 # Policies
@@ -662,17 +691,19 @@ def vr_class(vr_mcr: float) -> str:
 
 
 def coker_yields(ccr: float, vr_sg: float) -> OrderedDict:
-    coke = 1.6 * ccr / 100
+    coke = min(1.6 * ccr / 100, COKE_WT_MAX)
     gas = (7.8 + 0.144 * ccr) / 100
     naph = (11.29 + 0.343 * ccr) / 100
     cgo = 1.0 - coke - gas - naph
     lpg_wt = gas * COKER_LPG_SHARE_OF_GAS
     dry_wt = gas - lpg_wt
     coke_bbl_per_bbl = coke * vr_sg * M3_PER_BBL / T_PER_SHORT_TON * COKE_BBL_PER_SHORT_TON
+    cgo_vol = cgo * vr_sg / SG_CGO
     return OrderedDict([
         ("lpg", lpg_wt * vr_sg / SG_LPG),
         ("coker_naphtha", naph * vr_sg / SG_COKER_NAPHTHA),
-        ("cgo", cgo * vr_sg / SG_CGO),
+        ("lcgo", cgo_vol * LCGO_SHARE_OF_CGO),
+        ("cgo", cgo_vol * (1 - LCGO_SHARE_OF_CGO)),
         ("coke", coke_bbl_per_bbl),
         ("loss", dry_wt * vr_sg),
     ])
@@ -731,6 +762,8 @@ def build(d: Data, out: Path) -> dict:
                 ("naphtha", (brent + NAPHTHA_VS_BRENT, f"E: Brent {span} + NAPHTHA_VS_BRENT ({NAPHTHA_VS_BRENT})")),
                 ("hsfo", (maya_fob + HSFO_PREMIUM_OVER_MAYA,
                           "S+E: Maya FOB (Pemex formula, K=MAYA_K) + 4.20 HSFO premium over Maya (2025-05, Argus)")),
+                ("hsfo_export", (maya_fob + HSFO_PREMIUM_OVER_MAYA - HSFO_EXPORT_DISCOUNT,
+                                 "S+E: hsfo price - HSFO_EXPORT_DISCOUNT (E)")),
                 ("asphalt", (ASPHALT_USD_PER_SHORT_TON / ASPHALT_BBL_PER_SHORT_TON,
                              "S+E: LA DOTD PG 64-22 index 612 $/short ton (Dec 2023) / 5.5 bbl per short ton; "
                              "no later value (E)")),
@@ -843,7 +876,9 @@ def build(d: Data, out: Path) -> dict:
     stream("lco_ht", "Hydrotreated light cycle oil", source="hydrotreater")
     stream("slurry", "FCC slurry / decant oil", source="FCC")
     stream("coker_naphtha", "Coker naphtha, untreated", source="coker")
-    stream("cgo", "Coker gas oil (light + heavy)", source="coker")
+    stream("lcgo", "Light coker gas oil (diesel range), untreated", source="coker; E: LCGO_SHARE_OF_CGO")
+    stream("lcgo_ht", "Hydrotreated light coker gas oil", source="hydrotreater")
+    stream("cgo", "Heavy coker gas oil (FCC / hydrocracker feed)", source="coker")
     stream("coke", f"Petroleum coke, fuel grade, in bbl at {COKE_BBL_PER_SHORT_TON:g} bbl per short ton",
            source="coker; E: COKE_BBL_PER_SHORT_TON")
     stream("lpg", "Saturated LPG (C3/C4) from coker, hydrocracker, reformer, alkylation", source="units")
@@ -883,12 +918,17 @@ def build(d: Data, out: Path) -> dict:
         dict(quality_id="cetane_index", name="Cetane index", unit="-", source="product_specs.csv"),
         dict(quality_id="sulfur", name="Sulfur (blended by volume: approximation)", unit="wt %",
              source="product_specs.csv"),
+        dict(quality_id="kero_share", name="Kerosene-range share (flash-point proxy)", unit="vol frac",
+             source="E: ULSD_KERO_SHARE_MAX"),
     ])
     sq = []
     for sid, (v, s) in AKI.items():
         sq.append(dict(stream_id=sid, quality_id="aki", value=v, source=s))
     for sid, (v, s) in CETANE.items():
         sq.append(dict(stream_id=sid, quality_id="cetane_index", value=v, source=s))
+    for sid in ULSD_COMPONENTS:
+        sq.append(dict(stream_id=sid, quality_id="kero_share", value=1.0 if sid in KERO_RANGE else 0.0,
+                       source="E: kerosene-range stream = 1, diesel-range = 0"))
     # sulfur of straight-run pools from the median cut/crude ratios
     ratio = {r["cut"]: float(r["median_ratio"]) for _, r in d.srs.iterrows()}
     sour = [c for c in assays if c not in ("merey16_chv", "wcs_tmx")]
@@ -938,8 +978,8 @@ def build(d: Data, out: Path) -> dict:
         # round, keeping sum within bounds
         uyield("coker", name, y,
                f"S+E: Gary carbon-residue correlation (unit_yield_correlations.csv) at pool CCR {p['ccr']:.2f} wt%, "
-               f"VR SG {p['sg']:.3f}; vol via SG naphtha 0.771, CGO 0.934, LPG 0.55; coke at 5.0 bbl/short ton; "
-               "dry gas = loss (FOE)")
+               f"VR SG {p['sg']:.3f}; coke capped at COKE_WT_MAX {COKE_WT_MAX}; vol via SG naphtha 0.771, CGO 0.934, "
+               "LPG 0.55; coke at 5.0 bbl/short ton; dry gas = loss (FOE)")
         uyield("asphalt", name, {"asphalt": 1.0}, "E: asphalt unit blows/blends vacuum residue to paving grade")
     fcc_src = "S+E: unit_yields.csv fcc PRELIM worked balance (Gary Figs 6.18-6.27), 75 LV% conversion"
     fcc_vgo = dict(FCC_YIELDS_VGO, loss=FCC_LOSS_VGO)
@@ -957,7 +997,7 @@ def build(d: Data, out: Path) -> dict:
                "LPG from 6.4 wt% off-gas x 0.705 C3/C4; H2 + gas + shrink = loss")
     ht_src = "S+E: unit_yields.csv hydrotreater rows (wt 0.99-0.997; 'vol frac ~1.0')"
     for feed, prod in (("naphtha_raw", "naphtha_ht"), ("coker_naphtha", "naphtha_ht"), ("kero_raw", "kero_ht"),
-                       ("kero_sw", "kero_ht"), ("diesel_raw", "diesel_ht"), ("lco", "lco_ht"),
+                       ("kero_sw", "kero_ht"), ("diesel_raw", "diesel_ht"), ("lco", "lco_ht"), ("lcgo", "lcgo_ht"),
                        ("fcc_naphtha", "fcc_gasoline")):
         uyield("hydrotreater", feed, {prod: HT_YIELD}, ht_src)
     uyield("alkylation", "fcc_lpg", {"alkylate": ALKY_ALKYLATE, "lpg": ALKY_LPG},
@@ -993,12 +1033,13 @@ def build(d: Data, out: Path) -> dict:
         modelled_cd += crude_cd
         coker_cd = cap(site, "coking_kbsd") * CALENDAR_PER_STREAM_DAY
         ratio_c = coker_cd / crude_cd
-        for lo, api_min, s_max, label in DIET_CLASSES:
+        for lo, api_min, api_max, s_max, label in DIET_CLASSES:
             if ratio_c >= lo:
                 break
         refineries.append(dict(
             refinery_id=rid, name=name, operator=operator, crude_capacity_kbd=round(crude_cd, 2),
-            crude_unit_cost_usd_per_bbl=CRUDE_UNIT_COST, api_min_deg=api_min, sulfur_max_wt_pct=s_max,
+            crude_unit_cost_usd_per_bbl=CRUDE_UNIT_COST, api_min_deg=api_min, api_max_deg=api_max,
+            sulfur_max_wt_pct=s_max,
             tan_max_mg_koh_per_g=TAN_MAX,
             source=f"{crude_src}; diet window E: DIET_CLASSES '{label}' (coker/crude {ratio_c:.3f}); "
                    f"TAN_MAX E; crude-unit cost S+E unit_utilities_costs.csv 0.29",
@@ -1023,7 +1064,8 @@ def build(d: Data, out: Path) -> dict:
                 row["source"] += "; opex " + osrc
             units.append(row)
     tables["refineries"] = (["refinery_id", "name", "operator", "crude_capacity_kbd", "crude_unit_cost_usd_per_bbl",
-                             "api_min_deg", "sulfur_max_wt_pct", "tan_max_mg_koh_per_g", "source"], refineries)
+                             "api_min_deg", "api_max_deg", "sulfur_max_wt_pct", "tan_max_mg_koh_per_g", "source"],
+                          refineries)
     tables["units"] = (["refinery_id", "unit_id", "unit_type", "capacity_kbd", "operating_cost_usd_per_bbl",
                         "source"], units)
 
@@ -1043,7 +1085,8 @@ def build(d: Data, out: Path) -> dict:
     pnames = {
         "gasoline": "Gasoline blendstock (USGC conventional regular, CBOB basis)",
         "jet": "Jet fuel / kerosene", "ulsd": "Ultra-low-sulfur diesel", "lpg": "LPG (propane-priced)",
-        "naphtha": "Naphtha (petrochemical feed / export)", "hsfo": "High-sulfur fuel oil 3.5 %S",
+        "naphtha": "Naphtha (petrochemical feed / export)", "hsfo": "High-sulfur fuel oil 3.5 %S, USGC market",
+        "hsfo_export": "High-sulfur fuel oil 3.5 %S, exported beyond the USGC market",
         "asphalt": "Paving asphalt", "coke": "Petroleum coke, fuel grade (bbl at 5 bbl/short ton)",
     }
     products = []
@@ -1067,11 +1110,15 @@ def build(d: Data, out: Path) -> dict:
     comp("naphtha", ["lsr", "naphtha_raw", "naphtha_ht", "hc_naphtha", "coker_naphtha"],
          "E: naphtha sold to petrochemicals / export")
     comp("jet", ["kero_ht", "kero_sw", "hc_jet"], "E: jet pool; sour kerosene must be hydrotreated (0.30 wt% S limit)")
-    comp("ulsd", ["diesel_ht", "kero_ht", "hc_jet", "hc_diesel", "lco_ht"], "E: ULSD pool, all hydrotreated (15 ppm)")
+    comp("ulsd", list(ULSD_COMPONENTS),
+         "E: ULSD pool, all hydrotreated (15 ppm)")
     comp("lpg", ["lpg", "fcc_lpg"], "E: LPG pool")
     comp("hsfo", ["vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
-                  "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "cgo", "hc_bottoms"],
+                  "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "lcgo", "cgo", "hc_bottoms"],
          "E: HSFO = residue + cutter stocks; atmospheric residue may be sold without vacuum distillation")
+    comp("hsfo_export", ["vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
+                         "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "lcgo", "cgo", "hc_bottoms"],
+         "E: as hsfo")
     comp("asphalt", ["asphalt"], "asphalt unit product")
     comp("coke", ["coke"], "coker product")
     tables["blend_components"] = (["product_id", "stream_id", "recipe_vol_frac", "source"], bc)
@@ -1081,7 +1128,11 @@ def build(d: Data, out: Path) -> dict:
              source="S: product_specs.csv sub-octane CBOB regular (neat) typical 84 (87 after 10 % ethanol)"),
         dict(product_id="ulsd", quality_id="cetane_index", min_value=40.0,
              source="S: product_specs.csv ULSD cetane index min 40"),
+        dict(product_id="ulsd", quality_id="kero_share", max_value=ULSD_KERO_SHARE_MAX,
+             source="E: ULSD_KERO_SHARE_MAX (flash-point proxy)"),
         dict(product_id="hsfo", quality_id="sulfur", max_value=HSFO_SULFUR_MAX,
+             source="S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"),
+        dict(product_id="hsfo_export", quality_id="sulfur", max_value=HSFO_SULFUR_MAX,
              source="S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"),
     ])
 
