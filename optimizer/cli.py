@@ -123,6 +123,10 @@ def solve(instance: str, scenario_names: tuple[str, ...], all_scenarios: bool, o
 
 # Further commands live in their own modules (each keeps its heavy imports inside the command).
 # One line each: from optimizer.<module> import <command>; main.add_command(<command>)
+from optimizer.commands import explain, value  # noqa: E402
+
+main.add_command(value)
+main.add_command(explain)
 
 
 if __name__ == "__main__":

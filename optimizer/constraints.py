@@ -76,13 +76,14 @@ def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """stream_balance[r,s]:  made = used, for every intermediate stream s at refinery r   (kb/d)
+    """stream_balance[r,s]:  used - made = 0, for every intermediate stream s at refinery r   (kb/d)
 
-        sum_c crude_yield[c,s] Buy[r,c] + sum_{u,f} unit_yield[type(u),f,s] Feed[r,u,f]
-          = sum_u Feed[r,u,s] + sum_p Blend[r,p,s]
+        sum_u Feed[r,u,s] + sum_p Blend[r,p,s]
+          - sum_c crude_yield[c,s] Buy[r,c] - sum_{u,f} unit_yield[type(u),f,s] Feed[r,u,f] = 0
 
-    Streams of kind `loss` have no balance: they leave the plant. The dual is the value of the
-    stream at that refinery, in $/bbl.
+    Streams of kind `loss` have no balance: they leave the plant. Stated as used - made so that the
+    dual (margin per unit rise of the right-hand side, i.e. per barrel of the stream handed to the
+    refinery for free) is the value of the stream at that refinery, in $/bbl.
     """
     made_by_crude: dict[str, list[str]] = {}
     for c, s in d.crude_yield:
@@ -105,7 +106,7 @@ def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
             m.Blend[r, p, s] for p in blended.get(s, []))
         if isinstance(made, (int, float)) and isinstance(used, (int, float)):
             return pyo.Constraint.Skip
-        return made - used == 0
+        return used - made == 0
 
     m.stream_balance = pyo.Constraint(d.BALANCES, rule=rule)
 
@@ -130,8 +131,11 @@ def add_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_product_blending(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Product make-up, fixed recipes and blend quality specs, per refinery   (kb/d)
 
-    product_make[r,p]:   Sell[r,p] = sum_s Blend[r,p,s]
+    product_make[r,p]:   Sell[r,p] = sum_s Blend[r,p,s]                        (products without a recipe)
     product_recipe[r,p,s]: Blend[r,p,s] = recipe_vol_frac[p,s] Sell[r,p]        (fixed-proportion products)
+
+    A recipe's shares sum to 1, so its rows already make Sell the sum of the blend; leaving product_make
+    out for recipe products keeps the rows independent and their duals unique.
     blend_spec_min[r,p,q]: sum_s (quality[s,q] - min[p,q]) Blend[r,p,s] >= 0      (volume-weighted)
     blend_spec_max[r,p,q]: sum_s (quality[s,q] - max[p,q]) Blend[r,p,s] <= 0
 
@@ -141,8 +145,9 @@ def add_product_blending(m: pyo.ConcreteModel, d: ModelData) -> None:
     for p, s in d.COMPONENTS:
         comps.setdefault(p, []).append(s)
 
+    recipe_products = {p for p, _ in d.recipe}
     m.product_make = pyo.Constraint(
-        m.REFINERIES, m.PRODUCTS,
+        [(r, p) for r in d.REFINERIES for p in d.PRODUCTS if p not in recipe_products],
         rule=lambda m, r, p: m.Sell[r, p] == _sum(m.Blend[r, p, s] for s in comps.get(p, [])))
     recipe_index = [(r, p, s) for r in d.REFINERIES for (p, s) in d.recipe]
     m.product_recipe = pyo.Constraint(

@@ -62,6 +62,7 @@ class ModelData:
     fob_usd_per_bbl: dict[str, float]
     freight_usd_per_bbl: dict[tuple[str, str], float]
     tariff_usd_per_bbl: dict[tuple[str, str], float]
+    tariff_pct: dict[tuple[str, str], float]  # the ad-valorem part, so a price change can carry its tariff
     crude_yield: dict[tuple[str, str], float]  # (c, s)
     refinery: dict[str, dict[str, float | None]]
     UNITS: list[tuple[str, str]]
@@ -171,11 +172,13 @@ def derive(instance: Instance) -> ModelData:
         freight[(row["refinery_id"], row["crude_id"])] = float(row["freight_usd_per_bbl"])
 
     tariff = {pair: 0.0 for pair in pairs}
+    tariff_pct = {pair: 0.0 for pair in pairs}
     rules: dict[str, tuple[str, float, list[tuple[str, str]]]] = {}
     for k, rule in t["policies"].iterrows():
         matched = scope_matches(rule, crude_rows, refineries)
         if rule["kind"] == "tariff":
             for r, c in matched:
+                tariff_pct[(r, c)] += _num(rule["tariff_pct"]) or 0.0
                 tariff[(r, c)] += (_num(rule["tariff_pct"]) or 0.0) / 100.0 * fob[c] + (
                     _num(rule["tariff_usd_per_bbl"]) or 0.0)
         elif rule["kind"] == "ban":
@@ -233,6 +236,7 @@ def derive(instance: Instance) -> ModelData:
         fob_usd_per_bbl=fob,
         freight_usd_per_bbl=freight,
         tariff_usd_per_bbl=tariff,
+        tariff_pct=tariff_pct,
         crude_yield={(row["crude_id"], row["stream_id"]): float(row["yield_vol_frac"])
                      for _, row in t["crude_yields"].iterrows()},
         refinery=refinery_params,

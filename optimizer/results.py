@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -283,8 +284,11 @@ def _positive_zero(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any], fmt: str = "csv") -> None:
-    """Write every table (and manifest.json) into `out`, replacing it whole or not at all."""
+def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any], fmt: str = "csv",
+                 extra: Callable[[Path], None] | None = None) -> None:
+    """Write every table (and manifest.json) into `out`, replacing it whole or not at all.
+
+    `extra(staging_folder)` may add files (plots) that land together with the tables."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -298,6 +302,8 @@ def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any
             for name, frame in tables.items():
                 frame.to_csv(staging / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
         (staging / "manifest.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+        if extra is not None:
+            extra(staging)
         if out.exists():
             retired = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, retired)

@@ -118,6 +118,24 @@ class SlateSolver:
         return result
 
 
+    def resolve_in_place(self) -> tuple[str, float | None]:
+        """Re-solve the built model after its Params were changed directly (hot start, nothing extracted)."""
+        assert self.model is not None and self.opt is not None
+        results = self.opt.solve(self.model)
+        status = _STATUS.get(results.termination_condition, ERROR)
+        return status, results.incumbent_objective if status == OPTIMAL else None
+
+    def column_positions(self, variables: list[Any]) -> list[int]:
+        """HiGHS column positions of Pyomo variable data, for `column_values`."""
+        assert self.opt is not None
+        return [self.opt._pyomo_var_to_solver_var_map[id(v)] for v in variables]
+
+    def column_values(self, positions: list[int]) -> list[float]:
+        assert self.opt is not None
+        values = self.opt._solver_model.getSolution().col_value
+        return [values[j] for j in positions]
+
+
 def _extract(m: pyo.ConcreteModel, opt: Highs, results: Any, out: SolveResult, with_duals: bool) -> None:
     primals = results.solution_loader.get_vars()
     for var in m.component_objects(pyo.Var, active=True):
@@ -137,7 +155,7 @@ def _extract(m: pyo.ConcreteModel, opt: Highs, results: Any, out: SolveResult, w
             entries[index] = (activity[i], None if lower[i] <= -inf else lower[i], None if upper[i] >= inf else upper[i])
         out.constraint_rows[con.local_name] = entries
     # HiGHS reports duals and reduced costs as d(objective)/d(bound) for a maximisation as well;
-    # tests/test_duals.py checks that sign against finite differences on every family.
+    # tests/test_families.py and tests/test_ranging.py check that sign against hand derivations and re-solves.
     reduced = results.solution_loader.get_reduced_costs()
     for var in m.component_objects(pyo.Var, active=True):
         out.reduced_costs[var.local_name] = {index: reduced.get(v, 0.0) for index, v in var.items()}

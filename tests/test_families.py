@@ -3,8 +3,8 @@ derived by hand (the derivation is the comment above the asserts).
 
 Conventions (see optimizer/solve.py): a dual is d(margin)/d(bound of the row) in kUSD/d per unit of the
 row (kb/d rows: $/bbl); a reduced cost is d(margin)/d(variable). Rows are as Pyomo states them:
-an equality `a == b` is the row `a - b = 0`, so e.g. stream_balance (made - used = 0) has dual
--(value of the stream): raising its bound means one barrel made is not used.
+an equality `a == b` is the row `a - b = 0`, so e.g. stream_balance (used - made = 0) has dual
++(value of the stream): raising its bound hands the refinery one barrel of the stream for free.
 
 `@covers(family)` registers the test for the family and checks, when the test runs, that it did read
 a dual of that family through `dual()`; `test_every_family_has_a_test` compares the registry with
@@ -253,22 +253,13 @@ def _two_cut_tables() -> dict:
 @covers("stream_balance")
 def test_stream_balance(tmp_path):
     # Margin 100 x (0.5 x 70 + 0.5 x 80 - 50) = 2500; crude capacity is worth 75 - 50 = 25 $/bbl.
-    # Row naphtha: made - used = 0. Raising its bound to 1 means one barrel of naphtha made is not sold:
-    # dual = -(value of naphtha) = -70; gasoil -80.
+    # Row naphtha: used - made = 0. Raising its bound to 1 means one more barrel of naphtha is used than made,
+    # a free barrel sold as gasoline: dual = value of naphtha = 70; gasoil 80.
     res = solve(tmp_path, _two_cut_tables())
     assert res.objective_kusd_per_day == approx(2500.0)
     assert dual(res, "crude_unit_capacity", "R") == approx(25.0)
-    assert dual(res, "stream_balance", ("R", "naphtha")) == approx(-70.0)
-    assert dual(res, "stream_balance", ("R", "gasoil")) == approx(-80.0)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "optimizer/constraints.py add_stream_balance docstring: 'The dual is the value of the stream at that "
-    "refinery, in $/bbl', but the row is stated made - used == 0 and SolveResult.duals is d(margin)/d(bound), "
-    "so the reported dual is MINUS the stream value (-70 for naphtha worth $70); results.csv shows it as is."))
-def test_stream_balance_dual_is_the_stream_value_as_documented(tmp_path):
-    res = solve(tmp_path, _two_cut_tables())
-    assert res.duals["stream_balance"][("R", "naphtha")] == approx(70.0)
+    assert dual(res, "stream_balance", ("R", "naphtha")) == approx(70.0)
+    assert dual(res, "stream_balance", ("R", "gasoil")) == approx(80.0)
 
 
 @covers("unit_capacity")
@@ -298,8 +289,8 @@ def test_unit_capacity(tmp_path):
     assert res.values["Feed"][("R", "fcc", "vgo")] == approx(30.0)
     assert dual(res, "unit_capacity", ("R", "fcc")) == approx(30.0)
     assert dual(res, "crude_unit_capacity", "R") == approx(10.0)
-    assert dual(res, "stream_balance", ("R", "vgo")) == approx(-40.0)
-    assert dual(res, "stream_balance", ("R", "cat_gasoline")) == approx(-80.0)
+    assert dual(res, "stream_balance", ("R", "vgo")) == approx(40.0)
+    assert dual(res, "stream_balance", ("R", "cat_gasoline")) == approx(80.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,12 +318,10 @@ def test_product_recipe(tmp_path):
     # A ($40) is half light, half heavy; light sells alone at $70, heavy at $40, and 'mix' is exactly 50/50
     # light/heavy at $60 (> 55, the value of its parts) but limited to 30 kb/d. Mix 30, light 35, heavy 35:
     # margin 30 x 60 + 35 x 70 + 35 x 40 - 100 x 40 = 1650; mix's market limit is worth 60 - 55 = 5.
-    # The recipe rows (Blend - f Sell = 0) plus product_make are linearly dependent when the shares sum to 1,
-    # so their duals are unique only up to a common shift; what is unique (and asserted):
-    #   y_recipe[light] - y_recipe[heavy] = -(70 - 40) = -30: putting one more barrel of light and one less of
-    #   heavy into the same mix volume costs the light barrel's better outlet;
-    #   y_recipe[s] - y_make[mix] = stream_balance dual of s = -(value of s);
-    #   y_make[mix] - sum_s f_s y_recipe[s] = 55, the value of the mix's parts (Sell's reduced cost is 0).
+    # A recipe product has no product_make row (its recipe rows Blend - f Sell = 0 already define it), so the
+    # recipe duals are unique. Blend[mix, s] is basic: 0 = y_recipe[s] + y_balance[s], so y_recipe[s] is minus
+    # the value of s: light -70, heavy -40 (a barrel of s pushed into the mix beyond its share is given away).
+    # Sell[mix] is basic: 60 - 5 (market limit) + 0.5 y_recipe[light] + 0.5 y_recipe[heavy] = 60 - 5 - 55 = 0.
     tables = {
         "refineries": [refinery()],
         "crudes": [crude("A", 40)],
@@ -351,13 +340,9 @@ def test_product_recipe(tmp_path):
     assert res.objective_kusd_per_day == approx(1650.0)
     assert res.values["Blend"][("R", "mix", "light")] == approx(15.0)
     assert dual(res, "product_sales", "mix") == approx(5.0)
-    light = dual(res, "product_recipe", ("R", "mix", "light"))
-    heavy = dual(res, "product_recipe", ("R", "mix", "heavy"))
-    make = dual(res, "product_make", ("R", "mix"))
-    assert light - heavy == approx(-30.0)
-    assert light - make == approx(-70.0)
-    assert heavy - make == approx(-40.0)
-    assert make - 0.5 * light - 0.5 * heavy == approx(55.0)
+    assert dual(res, "product_recipe", ("R", "mix", "light")) == approx(-70.0)
+    assert dual(res, "product_recipe", ("R", "mix", "heavy")) == approx(-40.0)
+    assert ("R", "mix") not in res.duals["product_make"]
 
 
 def _octane_tables() -> dict:
@@ -391,8 +376,8 @@ def test_blend_spec_min(tmp_path):
     assert res.objective_kusd_per_day == approx(3500.0)
     assert res.values["Blend"][("R", "gasoline", "n80")] == approx(400 / 12)
     assert dual(res, "blend_spec_min", ("R", "gasoline", "octane")) == approx(-2.5)
-    assert dual(res, "stream_balance", ("R", "n80")) == approx(-50.0)
-    assert dual(res, "stream_balance", ("R", "r100")) == approx(-100.0)
+    assert dual(res, "stream_balance", ("R", "n80")) == approx(50.0)
+    assert dual(res, "stream_balance", ("R", "r100")) == approx(100.0)
     assert dual(res, "crude_unit_capacity", "R") == approx(35.0)
 
 

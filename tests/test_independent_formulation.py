@@ -220,6 +220,8 @@ def build_lp(folder: Path) -> LP:
     specs = _rows(t, "blend_specs")
     for r in R:
         for p, streams in comps.items():
+            if any(pp == p for pp, _ in recipe):
+                continue  # a recipe defines its product; product_make is stated only without one
             lp.row("product_make", (r, p), [(("Sell", (r, p)), 1.0)] + [(("Blend", (r, p, s)), -1.0) for s in streams],
                    0.0, 0.0)
         for (p, s), share in recipe.items():
