@@ -806,7 +806,7 @@ def build(d: Data, out: Path) -> dict:
         fr, fr_src = FREIGHT[c["freight"]]
         diff, diff_src = base["diffs"][cid]
         av = AVAILABILITY[cid]
-        src = (f"{a['src']}; differential {diff_src}; freight {fr_src}; "
+        src = (f"S+E: assay {a['src']}; differential {diff_src}; freight {fr_src}; "
                f"TAN {c['tan'][1]}; availability E (AVAILABILITY, README)")
         crudes.append(dict(
             crude_id=cid, name=c["name"], origin=c["origin"], operator=c["operator"],
@@ -1318,7 +1318,12 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
                    description="PDVSA-marketed barrels banned after GL44 expired (2024-04-18/05-31)",
                    source="venezuela_timeline_volumes.csv 2023-10 to 2024-04 row")],
          drop=vz_2026 + hormuz)
-    (out / "instance.toml").write_text("\n".join(L), encoding="utf-8")
+    relax = [f"refineries[api_max_deg={fmt(c[2])}].api_max_deg = 45" for c in DIET_CLASSES if c[2] is not None]
+    scen("diet_windows_relaxed",
+         "Sensitivity: the licensed-2026 case without the estimated maximum-API diet windows (api_max 45 "
+         "everywhere): how much of the heavy-crude demand comes from the windows",
+         extends="licensed_2026", overrides=relax)
+    (out / "instance.toml").write_text("\n".join(L) + "\n", encoding="utf-8")
 
 
 def provenance(result: dict) -> str:
