@@ -19,8 +19,7 @@ import highspy
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer.data import M3_PER_BBL, WATER_DENSITY_T_PER_M3, ModelData, derive, specific_gravity
-from optimizer.errors import Problem
+from optimizer.data import ModelData, derive, specific_gravity
 from optimizer.instance import Instance
 from optimizer.model import CONSTRAINT_INDEX, build_model
 from optimizer.paths import matching_rows, parse_override
@@ -55,29 +54,31 @@ def source_of(family: str, index: Any, side: str) -> list[Source]:
     """The input cells that set a constraint row's bound."""
     k = _keys(index)
     upper = side in ("upper", "equality")
+    joined = "/".join(map(str, k))
+    tail = "/".join(map(str, k[1:]))
+    by_refinery = {"crude_unit_capacity": "crude_capacity_kbd" if upper else "crude_min_run_kbd",
+                   "slate_api_min": "api_min_deg", "slate_api_max": "api_max_deg",
+                   "slate_sulfur_max": "sulfur_max_wt_pct", "slate_tan_max": "tan_max_mg_koh_per_g",
+                   "sulfur_plant": "sulfur_plant_capacity_t_per_day"}
+    if family in by_refinery:
+        return [Source("refineries", k[0], by_refinery[family])]
     table_row = {
-        "crude_unit_capacity": ("refineries", k[0], "crude_capacity_kbd" if upper else "crude_min_run_kbd"),
-        "slate_api_min": ("refineries", k[0], "api_min_deg"),
-        "slate_api_max": ("refineries", k[0], "api_max_deg"),
-        "slate_sulfur_max": ("refineries", k[0], "sulfur_max_wt_pct"),
-        "slate_tan_max": ("refineries", k[0], "tan_max_mg_koh_per_g"),
-        "sulfur_plant": ("refineries", k[0], "sulfur_plant_capacity_t_per_day"),
-        "stream_balance": ("streams", k[-1], "kind"),
-        "unit_capacity": ("units", "/".join(k), "capacity_kbd" if upper else "min_feed_kbd"),
-        "product_make": ("blend_components", k[-1], "product_id"),
-        "product_recipe": ("blend_components", f"{k[1]}/{k[2]}", "recipe_vol_frac"),
-        "blend_spec_min": ("blend_specs", f"{k[1]}/{k[2]}", "min_value"),
-        "blend_spec_max": ("blend_specs", f"{k[1]}/{k[2]}", "max_value"),
-        "product_ratio_min": ("product_ratios", f"{k[1]}/{k[2]}", "min_ratio"),
-        "product_ratio_max": ("product_ratios", f"{k[1]}/{k[2]}", "max_ratio"),
-        "product_sales": ("products", k[0], "max_sales_kbd" if upper else "min_sales_kbd"),
-        "refinery_product_sales": ("product_limits", "/".join(k), "max_sales_kbd" if upper else "min_sales_kbd"),
-        "crude_availability": ("crudes", k[0], "availability_kbd"),
-        "crude_tier_split": ("crude_tiers", k[0], "crude_id"),
-        "crude_tier_volume": ("crude_tiers", "/".join(map(str, k)), "volume_kbd"),
-        "link_capacity": ("links", k[0], "capacity_kbd"),
-        "policy_cap": ("policies", k[0], "volume_kbd"),
-        "policy_floor": ("policies", k[0], "volume_kbd"),
+        "stream_balance": ("streams", str(k[-1]), "kind"),
+        "unit_capacity": ("units", joined, "capacity_kbd" if upper else "min_feed_kbd"),
+        "product_make": ("products", str(k[-1]), "product_id"),
+        "product_recipe": ("blend_components", tail, "recipe_vol_frac"),
+        "blend_spec_min": ("blend_specs", tail, "min_value"),
+        "blend_spec_max": ("blend_specs", tail, "max_value"),
+        "product_ratio_min": ("product_ratios", tail, "min_ratio"),
+        "product_ratio_max": ("product_ratios", tail, "max_ratio"),
+        "product_sales": ("products", joined, "max_sales_kbd" if upper else "min_sales_kbd"),
+        "refinery_product_sales": ("product_limits", joined, "max_sales_kbd" if upper else "min_sales_kbd"),
+        "crude_availability": ("crudes", joined, "availability_kbd"),
+        "crude_tier_split": ("crude_tiers", joined, "crude_id"),
+        "crude_tier_volume": ("crude_tiers", joined, "volume_kbd"),
+        "link_capacity": ("links", joined, "capacity_kbd"),
+        "policy_cap": ("policies", joined, "volume_kbd"),
+        "policy_floor": ("policies", joined, "volume_kbd"),
     }[family]
     return [Source(*table_row)]
 
@@ -207,12 +208,13 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
                          "bound_valid_from": rng.valid_from if rng else math.nan,
                          "bound_valid_to": rng.valid_to if rng else math.nan,
                          "dual_unique": rng.unique if rng else "", "input": source.where(instance),
+                         "limit": describe_row(instance, d, family, index, side),
                          "sentence": sentence[0].upper() + sentence[1:]})
     table = pd.DataFrame(rows)
     if len(table):
         table = table.sort_values(["worth_of_1pct_relaxation_kusd_per_day", "family"], ascending=[False, True])
         table.insert(0, "rank", range(1, len(table) + 1))
-    margins = {r: sum(res.values["Buy"][(r, c)] for c in d.CRUDES) for r in d.REFINERIES}
+    runs = {r: sum(res.values["Buy"][(r, c)] for c in d.CRUDES) for r in d.REFINERIES}
     click.echo(f"Scenario {instance.scenario}: optimal, margin {res.objective_kusd_per_day:,.1f} kUSD/d. "
                f"Binding limits, by what a 1% relaxation is worth:")
     for row in table.head(top).itertuples():
@@ -223,8 +225,8 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
         limits = table[table.get("refinery_id", pd.Series(dtype=object)) == r] if "refinery_id" in table else table[:0]
         if taken and len(limits):
             crudes = ", ".join(f"{c} {v:.1f}" for v, c in taken[:5])
-            click.echo(f"  At {r} ({margins[r]:.1f} kb/d: {crudes}) the slate is set by: "
-                       + "; ".join(limits["sentence"].str.rstrip(".").head(3)) + ".")
+            click.echo(f"  At {r} ({runs[r]:.1f} kb/d: {crudes}) the slate is set by: "
+                       + "; ".join(limits["limit"].head(3)) + ".")
     return table
 
 
@@ -303,7 +305,8 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
                          "column": source.column, "value": value, "scenario_overrides": "; ".join(touched),
                          "sentence": words})
             note = f" [set by {'; '.join(touched)}]" if touched else ""
-            click.echo(f"  - {words}: {source.where(resolved)} = {value}{note}")
+            shown = "(a ban)" if family == "policy_cap" and d.rules[_keys(index)[0]][0] == "ban" else value
+            click.echo(f"  - {words}: {source.where(resolved)} = {shown}{note}")
     if use_elastic:
         relaxations = elastic(d)
         click.echo("Cheapest relaxation that makes a plan possible:" if relaxations
@@ -320,5 +323,3 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
     click.echo(f"written to {folder / 'infeasibility.csv'}")
     return 3
 
-
-_ = (M3_PER_BBL, WATER_DENSITY_T_PER_M3, Problem)
