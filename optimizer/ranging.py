@@ -57,8 +57,12 @@ def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
     if status != highspy.HighsStatus.kOk:
         return None
     lp = highs.getLp()
-    basis = highs.getBasis()
-    activity = highs.getSolution().row_value
+    # each access to a highspy array property copies the whole array: take them once
+    row_status = list(highs.getBasis().row_status)
+    activity = list(highs.getSolution().row_value)
+    row_lower, row_upper = list(lp.row_lower_), list(lp.row_upper_)
+    cost_dn, cost_up = list(ranging.col_cost_dn.value_), list(ranging.col_cost_up.value_)
+    bound_dn, bound_up = list(ranging.row_bound_dn.value_), list(ranging.row_bound_up.value_)
     out = Ranging()
     columns = opt._pyomo_var_to_solver_var_map
     for var in model.component_objects(pyo.Var, active=True):
@@ -66,15 +70,15 @@ def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
         for index, v in var.items():
             j = columns.get(id(v))
             if j is not None:
-                entries[index] = (_finite(ranging.col_cost_dn.value_[j]), _finite(ranging.col_cost_up.value_[j]))
+                entries[index] = (_finite(cost_dn[j]), _finite(cost_up[j]))
         out.cost[var.local_name] = entries
     rows = opt._pyomo_con_to_solver_con_map
     for con in model.component_objects(pyo.Constraint, active=True):
         entries = {}
         for index, c in con.items():
             i = rows[c]
-            lower, upper = _finite(lp.row_lower_[i]), _finite(lp.row_upper_[i])
-            state = basis.row_status[i]
+            lower, upper = _finite(row_lower[i]), _finite(row_upper[i])
+            state = row_status[i]
             if state == highspy.HighsBasisStatus.kBasic:
                 # not binding: the dual is 0 until the bound reaches the row's activity
                 if math.isfinite(upper):
@@ -89,7 +93,6 @@ def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
                 side, bound = "upper", upper
             else:
                 side, bound = "lower", lower
-            entries[index] = RowRange(side, bound, _finite(ranging.row_bound_dn.value_[i]),
-                                      _finite(ranging.row_bound_up.value_[i]))
+            entries[index] = RowRange(side, bound, _finite(bound_dn[i]), _finite(bound_up[i]))
         out.rows[con.local_name] = entries
     return out
