@@ -298,87 +298,87 @@ ULSD_COMPONENTS = ("diesel_ht", "kero_ht", "hc_jet", "hc_diesel", "lco_ht", "lcg
 # crude_id -> name, origin, operator (seller used by policies), assay (PRELIM 'assay' name, first
 # row if duplicated; None = built below), marker, freight class, TAN (value, basis).
 CRUDES = OrderedDict([
-    ("merey16", dict(name="Merey 16 (PDVSA, via licensed traders)", origin="Venezuela", operator="PDVSA",
-                     assay="Merey_Solomon 2015", marker="brent", freight="venezuela",
-                     tan=(1.0, "E: crude_candidates_lp_summary.csv 'Merey typically ~1; ESTIMATE'"))),
-    ("merey16_chv", dict(name="Merey 16 (Chevron-marketed, Petropiar blend)", origin="Venezuela",
-                         operator="Chevron", assay="Merey_Solomon 2015", marker="brent", freight="venezuela",
-                         tan=(1.0, "E: as merey16"))),
-    ("boscan", dict(name="Boscan (Chevron JV Petroboscan)", origin="Venezuela", operator="Chevron",
-                    assay=None, marker="brent", freight="venezuela",
-                    tan=(1.5, "E: naphthenic Maracaibo asphalt crude; no TAN in the shared data"))),
-    ("hamaca", dict(name="Hamaca upgraded (Chevron JV Petropiar)", origin="Venezuela", operator="Chevron",
-                    assay="Hamaca Venezuela_Knovel", marker="wti", freight="venezuela",
-                    tan=(0.5, "E: upgraded Orinoco crude; no TAN in the shared data"))),
-    ("zuata", dict(name="Zuata 20 (Petrocedeno blend)", origin="Venezuela", operator="PDVSA",
-                   assay="Zuata 20_Solomon 2017", marker="brent", freight="venezuela",
-                   tan=(1.0, "E: diluted Orinoco blend, as Merey"))),
-    ("morichal", dict(name="Morichal 16", origin="Venezuela", operator="PDVSA",
-                      assay="Morichal 16_Solomon 2009", marker="brent", freight="venezuela",
-                      tan=(1.0, "E: diluted Orinoco blend, as Merey"))),
-    ("wcs", dict(name="Western Canadian Select (pipeline)", origin="Canada", operator="",
-                 assay="Western Canadian Select_Crude Monitor", marker="wti", freight="canada_pipe",
-                 tan=(0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select"))),
-    ("cold_lake", dict(name="Cold Lake Blend (pipeline)", origin="Canada", operator="",
-                       assay="Cold Lake Blend_Solomon", marker="wti", freight="canada_pipe",
-                       tan=(1.019, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Cold Lake"))),
-    ("awb", dict(name="Access Western Blend (pipeline)", origin="Canada", operator="",
-                 assay="Access Western Blend_Crude Monitor", marker="wti", freight="canada_pipe",
-                 tan=(1.563, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Access Western Blend"))),
-    ("kearl", dict(name="Kearl (pipeline)", origin="Canada", operator="",
-                   assay="Kearl Lake_Crude Monitor", marker="wti", freight="canada_pipe",
-                   tan=(2.053, "S: crude_assays_exxonmobil_summary.csv kearl"))),
-    ("sco", dict(name="Syncrude Sweet Premium (synthetic, pipeline)", origin="Canada", operator="",
-                 assay="Syncrude Sweet Premium_Crude Monitor_New", marker="wti", freight="canada_pipe",
-                 tan=(0.05, "E: synthetic crude, TAN negligible (candidates file 'n/a (SCO, low)')"))),
-    ("wcs_tmx", dict(name="Western Canadian Select via Trans Mountain + tanker", origin="Canada", operator="",
-                     assay="Western Canadian Select_Crude Monitor", marker="wti", freight="canada_tmx",
-                     tan=(0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select"))),
-    ("maya", dict(name="Maya", origin="Mexico", operator="Pemex", assay="Maya_Solomon 2001", marker="wti",
-                  freight="mexico", tan=(0.3, "S: crude_candidates_lp_summary.csv TAN (RTL crudes table)"))),
-    ("isthmus", dict(name="Isthmus", origin="Mexico", operator="Pemex", assay="Isthmus_Solomon 2005",
-                     marker="wti", freight="mexico", tan=(0.2, "E: medium crude, no TAN in the shared data"))),
-    ("castilla", dict(name="Castilla Blend", origin="Colombia", operator="Ecopetrol",
-                      assay="Castilla Blend_Solomon 2016", marker="brent", freight="colombia",
-                      tan=(0.3, "E: no TAN in the shared data"))),
-    ("vasconia", dict(name="Vasconia", origin="Colombia", operator="Ecopetrol", assay="Vasconia_Solomon 2014",
-                      marker="brent", freight="colombia", tan=(0.2, "E: no TAN in the shared data"))),
-    ("napo", dict(name="Napo", origin="Ecuador", operator="Petroecuador", assay="Napo_Solomon 2005",
-                  marker="wti", freight="ecuador", tan=(0.5, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
-    ("oriente", dict(name="Oriente", origin="Ecuador", operator="Petroecuador", assay="Oriente_Solomon 2013",
-                     marker="wti", freight="ecuador", tan=(0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
-    ("basrah_heavy", dict(name="Basrah Heavy", origin="Iraq", operator="SOMO",
-                          assay="Basrah Heavy_Solomon 2016", marker="brent", freight="middle_east",
-                          tan=(0.237, "S: crude_assays_exxonmobil_summary.csv basrah-heavy"))),
-    ("basrah_medium", dict(name="Basrah Medium", origin="Iraq", operator="SOMO", assay="Basrah_Solomon",
-                           marker="brent", freight="middle_east",
-                           tan=(0.13, "S: crude_assays_bp_summary.csv basrah-medium"))),
-    ("arab_heavy", dict(name="Arab Heavy", origin="Saudi Arabia", operator="Saudi Aramco",
-                        assay="Arabian Heavy_Solomon 2012", marker="brent", freight="middle_east",
-                        tan=(0.1, "E: Arab grades are low-acid; no TAN in the shared data"))),
-    ("arab_medium", dict(name="Arab Medium", origin="Saudi Arabia", operator="Saudi Aramco",
-                         assay="Arab Medium_Solomon 2015", marker="brent", freight="middle_east",
-                         tan=(0.1, "E: as arab_heavy"))),
-    ("buzios", dict(name="Buzios", origin="Brazil", operator="Petrobras", assay="BUZIOS_Solomon 2018",
-                    marker="brent", freight="brazil", tan=(0.3, "E: no TAN in the shared data"))),
-    ("lula", dict(name="Lula (Tupi)", origin="Brazil", operator="Petrobras", assay="Lula_Solomon 2014",
-                  marker="brent", freight="brazil", tan=(0.3, "E: no TAN in the shared data"))),
-    ("liza", dict(name="Liza", origin="Guyana", operator="ExxonMobil Guyana", assay="Liza_Solomon",
-                  marker="brent", freight="guyana",
-                  tan=(0.216, "S: crude_candidates_lp_summary.csv TAN (ExxonMobil via NOAA EX00058)"))),
-    ("mars", dict(name="Mars", origin="United States", operator="", assay="Mars_Solomon 2017", marker="wti",
-                  freight="us_gulf", tan=(0.41, "S: crude_candidates_lp_summary.csv TAN (BP assay)"))),
-    ("poseidon", dict(name="Poseidon", origin="United States", operator="", assay="Poseidon_Solomon 2017",
-                      marker="wti", freight="us_gulf", tan=(0.4, "E: as Mars"))),
-    ("sgc", dict(name="Southern Green Canyon", origin="United States", operator="",
-                 assay="Southern Green Canyon_Solomon", marker="wti", freight="us_gulf",
-                 tan=(0.13, "S: crude_candidates_lp_summary.csv TAN (BP assay)"))),
-    ("lls", dict(name="Light Louisiana Sweet", origin="United States", operator="",
-                 assay="LLS ST JAMES_Solomon 2007", marker="wti", freight="us_gulf",
-                 tan=(0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
-    ("wti", dict(name="WTI (delivered Houston)", origin="United States", operator="",
-                 assay="West texas intermediate_Stratiev", marker="wti", freight="us_houston",
-                 tan=(0.1, "S: crude_candidates_lp_summary.csv TAN (RTL)"))),
+    ("merey16", {"name": "Merey 16 (PDVSA, via licensed traders)", "origin": "Venezuela", "operator": "PDVSA",
+                     "assay": "Merey_Solomon 2015", "marker": "brent", "freight": "venezuela",
+                     "tan": (1.0, "E: crude_candidates_lp_summary.csv 'Merey typically ~1; ESTIMATE'")}),
+    ("merey16_chv", {"name": "Merey 16 (Chevron-marketed, Petropiar blend)", "origin": "Venezuela",
+                         "operator": "Chevron", "assay": "Merey_Solomon 2015", "marker": "brent", "freight": "venezuela",
+                         "tan": (1.0, "E: as merey16")}),
+    ("boscan", {"name": "Boscan (Chevron JV Petroboscan)", "origin": "Venezuela", "operator": "Chevron",
+                    "assay": None, "marker": "brent", "freight": "venezuela",
+                    "tan": (1.5, "E: naphthenic Maracaibo asphalt crude; no TAN in the shared data")}),
+    ("hamaca", {"name": "Hamaca upgraded (Chevron JV Petropiar)", "origin": "Venezuela", "operator": "Chevron",
+                    "assay": "Hamaca Venezuela_Knovel", "marker": "wti", "freight": "venezuela",
+                    "tan": (0.5, "E: upgraded Orinoco crude; no TAN in the shared data")}),
+    ("zuata", {"name": "Zuata 20 (Petrocedeno blend)", "origin": "Venezuela", "operator": "PDVSA",
+                   "assay": "Zuata 20_Solomon 2017", "marker": "brent", "freight": "venezuela",
+                   "tan": (1.0, "E: diluted Orinoco blend, as Merey")}),
+    ("morichal", {"name": "Morichal 16", "origin": "Venezuela", "operator": "PDVSA",
+                      "assay": "Morichal 16_Solomon 2009", "marker": "brent", "freight": "venezuela",
+                      "tan": (1.0, "E: diluted Orinoco blend, as Merey")}),
+    ("wcs", {"name": "Western Canadian Select (pipeline)", "origin": "Canada", "operator": "",
+                 "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
+                 "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
+    ("cold_lake", {"name": "Cold Lake Blend (pipeline)", "origin": "Canada", "operator": "",
+                       "assay": "Cold Lake Blend_Solomon", "marker": "wti", "freight": "canada_pipe",
+                       "tan": (1.019, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Cold Lake")}),
+    ("awb", {"name": "Access Western Blend (pipeline)", "origin": "Canada", "operator": "",
+                 "assay": "Access Western Blend_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
+                 "tan": (1.563, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Access Western Blend")}),
+    ("kearl", {"name": "Kearl (pipeline)", "origin": "Canada", "operator": "",
+                   "assay": "Kearl Lake_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
+                   "tan": (2.053, "S: crude_assays_exxonmobil_summary.csv kearl")}),
+    ("sco", {"name": "Syncrude Sweet Premium (synthetic, pipeline)", "origin": "Canada", "operator": "",
+                 "assay": "Syncrude Sweet Premium_Crude Monitor_New", "marker": "wti", "freight": "canada_pipe",
+                 "tan": (0.05, "E: synthetic crude, TAN negligible (candidates file 'n/a (SCO, low)')")}),
+    ("wcs_tmx", {"name": "Western Canadian Select via Trans Mountain + tanker", "origin": "Canada", "operator": "",
+                     "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_tmx",
+                     "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
+    ("maya", {"name": "Maya", "origin": "Mexico", "operator": "Pemex", "assay": "Maya_Solomon 2001", "marker": "wti",
+                  "freight": "mexico", "tan": (0.3, "S: crude_candidates_lp_summary.csv TAN (RTL crudes table)")}),
+    ("isthmus", {"name": "Isthmus", "origin": "Mexico", "operator": "Pemex", "assay": "Isthmus_Solomon 2005",
+                     "marker": "wti", "freight": "mexico", "tan": (0.2, "E: medium crude, no TAN in the shared data")}),
+    ("castilla", {"name": "Castilla Blend", "origin": "Colombia", "operator": "Ecopetrol",
+                      "assay": "Castilla Blend_Solomon 2016", "marker": "brent", "freight": "colombia",
+                      "tan": (0.3, "E: no TAN in the shared data")}),
+    ("vasconia", {"name": "Vasconia", "origin": "Colombia", "operator": "Ecopetrol", "assay": "Vasconia_Solomon 2014",
+                      "marker": "brent", "freight": "colombia", "tan": (0.2, "E: no TAN in the shared data")}),
+    ("napo", {"name": "Napo", "origin": "Ecuador", "operator": "Petroecuador", "assay": "Napo_Solomon 2005",
+                  "marker": "wti", "freight": "ecuador", "tan": (0.5, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+    ("oriente", {"name": "Oriente", "origin": "Ecuador", "operator": "Petroecuador", "assay": "Oriente_Solomon 2013",
+                     "marker": "wti", "freight": "ecuador", "tan": (0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+    ("basrah_heavy", {"name": "Basrah Heavy", "origin": "Iraq", "operator": "SOMO",
+                          "assay": "Basrah Heavy_Solomon 2016", "marker": "brent", "freight": "middle_east",
+                          "tan": (0.237, "S: crude_assays_exxonmobil_summary.csv basrah-heavy")}),
+    ("basrah_medium", {"name": "Basrah Medium", "origin": "Iraq", "operator": "SOMO", "assay": "Basrah_Solomon",
+                           "marker": "brent", "freight": "middle_east",
+                           "tan": (0.13, "S: crude_assays_bp_summary.csv basrah-medium")}),
+    ("arab_heavy", {"name": "Arab Heavy", "origin": "Saudi Arabia", "operator": "Saudi Aramco",
+                        "assay": "Arabian Heavy_Solomon 2012", "marker": "brent", "freight": "middle_east",
+                        "tan": (0.1, "E: Arab grades are low-acid; no TAN in the shared data")}),
+    ("arab_medium", {"name": "Arab Medium", "origin": "Saudi Arabia", "operator": "Saudi Aramco",
+                         "assay": "Arab Medium_Solomon 2015", "marker": "brent", "freight": "middle_east",
+                         "tan": (0.1, "E: as arab_heavy")}),
+    ("buzios", {"name": "Buzios", "origin": "Brazil", "operator": "Petrobras", "assay": "BUZIOS_Solomon 2018",
+                    "marker": "brent", "freight": "brazil", "tan": (0.3, "E: no TAN in the shared data")}),
+    ("lula", {"name": "Lula (Tupi)", "origin": "Brazil", "operator": "Petrobras", "assay": "Lula_Solomon 2014",
+                  "marker": "brent", "freight": "brazil", "tan": (0.3, "E: no TAN in the shared data")}),
+    ("liza", {"name": "Liza", "origin": "Guyana", "operator": "ExxonMobil Guyana", "assay": "Liza_Solomon",
+                  "marker": "brent", "freight": "guyana",
+                  "tan": (0.216, "S: crude_candidates_lp_summary.csv TAN (ExxonMobil via NOAA EX00058)")}),
+    ("mars", {"name": "Mars", "origin": "United States", "operator": "", "assay": "Mars_Solomon 2017", "marker": "wti",
+                  "freight": "us_gulf", "tan": (0.41, "S: crude_candidates_lp_summary.csv TAN (BP assay)")}),
+    ("poseidon", {"name": "Poseidon", "origin": "United States", "operator": "", "assay": "Poseidon_Solomon 2017",
+                      "marker": "wti", "freight": "us_gulf", "tan": (0.4, "E: as Mars")}),
+    ("sgc", {"name": "Southern Green Canyon", "origin": "United States", "operator": "",
+                 "assay": "Southern Green Canyon_Solomon", "marker": "wti", "freight": "us_gulf",
+                 "tan": (0.13, "S: crude_candidates_lp_summary.csv TAN (BP assay)")}),
+    ("lls", {"name": "Light Louisiana Sweet", "origin": "United States", "operator": "",
+                 "assay": "LLS ST JAMES_Solomon 2007", "marker": "wti", "freight": "us_gulf",
+                 "tan": (0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+    ("wti", {"name": "WTI (delivered Houston)", "origin": "United States", "operator": "",
+                 "assay": "West texas intermediate_Stratiev", "marker": "wti", "freight": "us_houston",
+                 "tan": (0.1, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
 ])
 
 # Boscan: only NOAA ADIOS AD02042 has a distillation (mass basis, cumulative at 330/480/650/1000 F).
@@ -507,12 +507,12 @@ LINKS = (
 # ------------------------------------------------------------------------------------------------
 # Months averaged from fred_usgc_spot_prices_monthly_2020_2026.csv for each regime.
 REGIMES = OrderedDict([
-    ("p2026_hormuz", dict(label="Mar-Aug 2026 (Hormuz closed from 2026-02-28)",
-                          months=[f"2026-{m:02d}" for m in range(3, 9)])),
-    ("p2026_pre", dict(label="Jan-Feb 2026 (licensed Venezuelan sales, Hormuz still open)",
-                       months=["2026-01", "2026-02"])),
-    ("p2025", dict(label="calendar 2025", months=[f"2025-{m:02d}" for m in range(1, 13)])),
-    ("p2024", dict(label="calendar 2024", months=[f"2024-{m:02d}" for m in range(1, 13)])),
+    ("p2026_hormuz", {"label": "Mar-Aug 2026 (Hormuz closed from 2026-02-28)",
+                          "months": [f"2026-{m:02d}" for m in range(3, 9)]}),
+    ("p2026_pre", {"label": "Jan-Feb 2026 (licensed Venezuelan sales, Hormuz still open)",
+                       "months": ["2026-01", "2026-02"]}),
+    ("p2025", {"label": "calendar 2025", "months": [f"2025-{m:02d}" for m in range(1, 13)]}),
+    ("p2024", {"label": "calendar 2024", "months": [f"2024-{m:02d}" for m in range(1, 13)]}),
 ])
 BASE_REGIME = "p2026_hormuz"
 
@@ -607,7 +607,9 @@ def sg_to_api(sg: float) -> float:
 class Data:
     def __init__(self, root: Path):
         self.root = root
-        r = lambda name: pd.read_csv(root / name, dtype=str, keep_default_na=False)  # noqa: E731
+        def r(name: str) -> pd.DataFrame:
+            return pd.read_csv(root / name, dtype=str, keep_default_na=False)
+
         self.eia = r("eia_refineries_padd3_2021.csv")
         self.prelim = r("crude_assays_prelim_selected.csv")
         self.noaa = r("crude_quality_noaa_adios.csv")
@@ -643,16 +645,19 @@ def build_assays(d: Data):
     out = OrderedDict()
     for cid, c in CRUDES.items():
         if c["assay"] is not None:
-            line, r = d.prelim_row(c["assay"])
-            f = lambda k: float(r[k])  # noqa: E731
+            line, row = d.prelim_row(c["assay"])
+
+            def f(k: str, row=row) -> float:
+                return float(row[k])
+
             cuts = OrderedDict([
                 ("lsr", f("LSR_vol_pct")), ("naphtha", f("NAPHTHA_vol_pct")), ("kero", f("KEROSENE_vol_pct")),
                 ("diesel", f("DIESEL_vol_pct")), ("ago", f("AGO_vol_pct")),
                 ("vgo", f("LVGO_vol_pct") + f("HVGO_vol_pct")), ("vr", f("VR_vol_pct")),
             ])
-            out[cid] = dict(api=f("API"), sulfur=f("sulfur_wtpct"), mcr=f("MCR_wtpct"), cuts=cuts,
-                            vr_mcr=f("VR_MCR_wtpct"), vr_api=f("VR_API"), vr_s=f("VR_sulfur_wtpct"),
-                            src=f"S: crude_assays_prelim_selected.csv line {line} '{c['assay']}'")
+            out[cid] = {"api": f("API"), "sulfur": f("sulfur_wtpct"), "mcr": f("MCR_wtpct"), "cuts": cuts,
+                            "vr_mcr": f("VR_MCR_wtpct"), "vr_api": f("VR_API"), "vr_s": f("VR_sulfur_wtpct"),
+                            "src": f"S: crude_assays_prelim_selected.csv line {line} '{c['assay']}'"}
         else:  # Boscan from NOAA AD02042
             hits = d.noaa.index[d.noaa["noaa_id"] == "AD02042"]
             i = int(hits[0])
@@ -676,10 +681,10 @@ def build_assays(d: Data):
                 ("ago", 0.3 * v_go * k), ("vgo", 0.7 * v_go * k), ("vr", v_vr * k),
             ])
             vr_mass_frac = m_vr / 100.0
-            out[cid] = dict(api=api, sulfur=s, mcr=BOSCAN_MCR, cuts=cuts, vr_mcr=BOSCAN_MCR / vr_mass_frac,
-                            vr_api=sg_to_api(vr_sg), vr_s=s * BOSCAN_VR_SULFUR_RATIO,
-                            src=f"S+E: crude_quality_noaa_adios.csv line {i + 2} AD02042 (mass cuts -> vol with "
-                                "BOSCAN_SG_CUTS; MCR = BOSCAN_MCR)")
+            out[cid] = {"api": api, "sulfur": s, "mcr": BOSCAN_MCR, "cuts": cuts, "vr_mcr": BOSCAN_MCR / vr_mass_frac,
+                            "vr_api": sg_to_api(vr_sg), "vr_s": s * BOSCAN_VR_SULFUR_RATIO,
+                            "src": f"S+E: crude_quality_noaa_adios.csv line {i + 2} AD02042 (mass cuts -> vol with "
+                                "BOSCAN_SG_CUTS; MCR = BOSCAN_MCR)"}
     return out
 
 
@@ -750,11 +755,11 @@ def build(d: Data, out: Path) -> dict:
         maya_fob = wti + maya_vs_wti
         coke_t, coke_src = COKE_USD_PER_T[reg]
         span = f"{months[0]}..{months[-1]}"
-        prices[reg] = dict(
-            brent=(brent, f"S: FRED DCOILBRENTEU mean {span}"),
-            wti=(wti, wti_src),
-            hou=(hou, hou_src),
-            products=OrderedDict([
+        prices[reg] = {
+            "brent": (brent, f"S: FRED DCOILBRENTEU mean {span}"),
+            "wti": (wti, wti_src),
+            "hou": (hou, hou_src),
+            "products": OrderedDict([
                 ("gasoline", (gas, f"S: FRED DGASUSGULF (USGC conventional regular) mean {span} x 42")),
                 ("jet", (jet, f"S: FRED DJFUELUSGULF (USGC jet kerosene) mean {span} x 42")),
                 ("ulsd", (ulsd, f"S: FRED DDFUELUSGULF (USGC ULSD) mean {span} x 42")),
@@ -765,20 +770,20 @@ def build(d: Data, out: Path) -> dict:
                 ("hsfo_export", (maya_fob + HSFO_PREMIUM_OVER_MAYA - HSFO_EXPORT_DISCOUNT,
                                  "S+E: hsfo price - HSFO_EXPORT_DISCOUNT (E)")),
                 ("asphalt", (ASPHALT_USD_PER_SHORT_TON / ASPHALT_BBL_PER_SHORT_TON,
-                             "S+E: LA DOTD PG 64-22 index 612 $/short ton (Dec 2023) / 5.5 bbl per short ton; "
-                             "no later value (E)")),
+                             ("S+E: LA DOTD PG 64-22 index 612 $/short ton (Dec 2023) / 5.5 bbl per short ton; "
+                              "no later value (E)"))),
                 ("coke", (coke_t * T_PER_SHORT_TON / COKE_BBL_PER_SHORT_TON,
                           f"{coke_src}; x 0.907185 t/short ton / 5.0 bbl per short ton (COKE_BBL_PER_SHORT_TON, E)")),
             ]),
-            diffs=OrderedDict(),
-            alky_opex=(ALKY_UTILITIES + ALKY_PURCHASED_IC4 * lpg,
-                       f"S+E: utilities 1.72 (unit_utilities_costs.csv) + purchased isobutane "
-                       f"{ALKY_PURCHASED_IC4} bbl x LPG price"),
-        )
+            "diffs": OrderedDict(),
+            "alky_opex": (ALKY_UTILITIES + ALKY_PURCHASED_IC4 * lpg,
+                       (f"S+E: utilities 1.72 (unit_utilities_costs.csv) + purchased isobutane "
+                        f"{ALKY_PURCHASED_IC4} bbl x LPG price")),
+        }
         dd = prices[reg]["diffs"]
         dd["wti"] = (hou, hou_src + " (WTI delivered Houston)")
-        dd["maya"] = (maya_vs_wti, f"S+E: 0.65 x Houston diff + 0.35 x (Brent - WTI) + K {MAYA_K} (Pemex formula; "
-                                   "K of Jun 2024)")
+        dd["maya"] = (maya_vs_wti, (f"S+E: 0.65 x Houston diff + 0.35 x (Brent - WTI) + K {MAYA_K} (Pemex formula; "
+                                    "K of Jun 2024)"))
         dd["isthmus"] = (isth_vs_wti, f"S+E: Pemex formula with Isthmus K {ISTHMUS_K} (Jun 2024)")
         wcs, wcs_src = WCS_HARDISTY[reg]
         for cid, rel in CAN_REL_WCS.items():
@@ -793,9 +798,9 @@ def build(d: Data, out: Path) -> dict:
     # ---------------- markers ----------------
     base = prices[BASE_REGIME]
     markers = [
-        dict(marker_id="brent", name="Brent (Dated, FRED spot)", price_usd_per_bbl=base["brent"][0],
-             source=base["brent"][1]),
-        dict(marker_id="wti", name="WTI Cushing", price_usd_per_bbl=base["wti"][0], source=base["wti"][1]),
+        {"marker_id": "brent", "name": "Brent (Dated, FRED spot)", "price_usd_per_bbl": base["brent"][0],
+             "source": base["brent"][1]},
+        {"marker_id": "wti", "name": "WTI Cushing", "price_usd_per_bbl": base["wti"][0], "source": base["wti"][1]},
     ]
     tables["markers"] = (["marker_id", "name", "price_usd_per_bbl", "source"], markers)
 
@@ -808,12 +813,12 @@ def build(d: Data, out: Path) -> dict:
         av = AVAILABILITY[cid]
         src = (f"S+E: assay {a['src']}; differential {diff_src}; freight {fr_src}; "
                f"TAN {c['tan'][1]}; availability E (AVAILABILITY, README)")
-        crudes.append(dict(
-            crude_id=cid, name=c["name"], origin=c["origin"], operator=c["operator"],
-            api_deg=round(a["api"], 2), sulfur_wt_pct=round(a["sulfur"], 3), tan_mg_koh_per_g=c["tan"][0],
-            marker_id=c["marker"], differential_usd_per_bbl=round(diff, 4), freight_usd_per_bbl=fr,
-            availability_kbd=av, source=src,
-        ))
+        crudes.append({
+            "crude_id": cid, "name": c["name"], "origin": c["origin"], "operator": c["operator"],
+            "api_deg": round(a["api"], 2), "sulfur_wt_pct": round(a["sulfur"], 3), "tan_mg_koh_per_g": c["tan"][0],
+            "marker_id": c["marker"], "differential_usd_per_bbl": round(diff, 4), "freight_usd_per_bbl": fr,
+            "availability_kbd": av, "source": src,
+        })
     tables["crudes"] = (["crude_id", "name", "origin", "operator", "api_deg", "sulfur_wt_pct", "tan_mg_koh_per_g",
                          "marker_id", "differential_usd_per_bbl", "freight_usd_per_bbl", "availability_kbd",
                          "source"], crudes)
@@ -823,8 +828,8 @@ def build(d: Data, out: Path) -> dict:
     for cid in VZ_TIERED:
         av = AVAILABILITY[cid]
         for n, (share, adder) in enumerate(VZ_TIERS, start=1):
-            tiers.append(dict(crude_id=cid, tier=n, volume_kbd=round(av * share, 4), price_adder_usd_per_bbl=adder,
-                              source="E: VZ_TIERS (Asian competition for PDVSA barrels; README)"))
+            tiers.append({"crude_id": cid, "tier": n, "volume_kbd": round(av * share, 4), "price_adder_usd_per_bbl": adder,
+                              "source": "E: VZ_TIERS (Asian competition for PDVSA barrels; README)"})
     tables["crude_tiers"] = (["crude_id", "tier", "volume_kbd", "price_adder_usd_per_bbl", "source"], tiers)
 
     # ---------------- VR classes ----------------
@@ -840,13 +845,13 @@ def build(d: Data, out: Path) -> dict:
         ccr = sum(assays[c]["vr_mcr"] * wi for c, wi in zip(members_, w)) / tw
         sg = sum(api_to_sg(assays[c]["vr_api"]) * wi for c, wi in zip(members_, w)) / tw
         s = sum(assays[c]["vr_s"] for c in members_) / len(members_)
-        vr_props[name] = dict(ccr=ccr, sg=sg, sulfur=s, members=members_)
+        vr_props[name] = {"ccr": ccr, "sg": sg, "sulfur": s, "members": members_}
 
     # ---------------- streams ----------------
     S = OrderedDict()
 
     def stream(sid, name, kind="intermediate", source=""):
-        S[sid] = dict(stream_id=sid, name=name, kind=kind, source=source)
+        S[sid] = {"stream_id": sid, "name": name, "kind": kind, "source": source}
 
     stream("lsr", "Light straight-run naphtha (IBP-80 C)", source="S: PRELIM cut LSR")
     stream("naphtha_raw", "Straight-run naphtha 80-180 C", source="S: PRELIM cut NAPHTHA")
@@ -908,27 +913,27 @@ def build(d: Data, out: Path) -> dict:
         vals[j] = (vals[j][0], round(vals[j][1] + err, 4))
         for sid, v in vals:
             if v > 0:
-                cy.append(dict(crude_id=cid, stream_id=sid, yield_vol_frac=v,
-                               source=a["src"] + f" (normalised from {tot:.2f} vol%)"))
+                cy.append({"crude_id": cid, "stream_id": sid, "yield_vol_frac": v,
+                               "source": a["src"] + f" (normalised from {tot:.2f} vol%)"})
     tables["crude_yields"] = (["crude_id", "stream_id", "yield_vol_frac", "source"], cy)
 
     # ---------------- qualities ----------------
     tables["qualities"] = (["quality_id", "name", "unit", "source"], [
-        dict(quality_id="aki", name="Antiknock index (R+M)/2", unit="-", source="product_specs.csv"),
-        dict(quality_id="cetane_index", name="Cetane index", unit="-", source="product_specs.csv"),
-        dict(quality_id="sulfur", name="Sulfur (blended by volume: approximation)", unit="wt %",
-             source="product_specs.csv"),
-        dict(quality_id="kero_share", name="Kerosene-range share (flash-point proxy)", unit="vol frac",
-             source="E: ULSD_KERO_SHARE_MAX"),
+        {"quality_id": "aki", "name": "Antiknock index (R+M)/2", "unit": "-", "source": "product_specs.csv"},
+        {"quality_id": "cetane_index", "name": "Cetane index", "unit": "-", "source": "product_specs.csv"},
+        {"quality_id": "sulfur", "name": "Sulfur (blended by volume: approximation)", "unit": "wt %",
+             "source": "product_specs.csv"},
+        {"quality_id": "kero_share", "name": "Kerosene-range share (flash-point proxy)", "unit": "vol frac",
+             "source": "E: ULSD_KERO_SHARE_MAX"},
     ])
     sq = []
     for sid, (v, s) in AKI.items():
-        sq.append(dict(stream_id=sid, quality_id="aki", value=v, source=s))
+        sq.append({"stream_id": sid, "quality_id": "aki", "value": v, "source": s})
     for sid, (v, s) in CETANE.items():
-        sq.append(dict(stream_id=sid, quality_id="cetane_index", value=v, source=s))
+        sq.append({"stream_id": sid, "quality_id": "cetane_index", "value": v, "source": s})
     for sid in ULSD_COMPONENTS:
-        sq.append(dict(stream_id=sid, quality_id="kero_share", value=1.0 if sid in KERO_RANGE else 0.0,
-                       source="E: kerosene-range stream = 1, diesel-range = 0"))
+        sq.append({"stream_id": sid, "quality_id": "kero_share", "value": 1.0 if sid in KERO_RANGE else 0.0,
+                       "source": "E: kerosene-range stream = 1, diesel-range = 0"})
     # sulfur of straight-run pools from the median cut/crude ratios
     ratio = {r["cut"]: float(r["median_ratio"]) for _, r in d.srs.iterrows()}
     sour = [c for c in assays if c not in ("merey16_chv", "wcs_tmx")]
@@ -954,7 +959,7 @@ def build(d: Data, out: Path) -> dict:
     for sid, (v, s) in CRACKED_SULFUR.items():
         sulfur[sid] = (v, s)
     for sid, (v, s) in sulfur.items():
-        sq.append(dict(stream_id=sid, quality_id="sulfur", value=round(v, 3), source=s))
+        sq.append({"stream_id": sid, "quality_id": "sulfur", "value": round(v, 3), "source": s})
     tables["stream_qualities"] = (["stream_id", "quality_id", "value", "source"], sq)
 
     # ---------------- unit yields ----------------
@@ -965,8 +970,8 @@ def build(d: Data, out: Path) -> dict:
         if not (1.0 - 1e-9 <= tot <= 1.25 + 1e-9):
             raise SystemExit(f"unit yields {ut}/{feed} sum to {tot}")
         for p, v in prods.items():
-            uy.append(dict(unit_type=ut, feed_stream_id=feed, product_stream_id=p, yield_vol_frac=round(v, 4),
-                           source=src))
+            uy.append({"unit_type": ut, "feed_stream_id": feed, "product_stream_id": p, "yield_vol_frac": round(v, 4),
+                           "source": src})
 
     uyield("vacuum", "vgo_raw", {"vgo": 1.0}, "E: vacuum unit passes the cut through (capacity counts the feed)")
     for name, _, _ in VR_CLASSES:
@@ -1036,14 +1041,14 @@ def build(d: Data, out: Path) -> dict:
         for lo, api_min, api_max, s_max, label in DIET_CLASSES:
             if ratio_c >= lo:
                 break
-        refineries.append(dict(
-            refinery_id=rid, name=name, operator=operator, crude_capacity_kbd=round(crude_cd, 2),
-            crude_unit_cost_usd_per_bbl=CRUDE_UNIT_COST, api_min_deg=api_min, api_max_deg=api_max,
-            sulfur_max_wt_pct=s_max,
-            tan_max_mg_koh_per_g=TAN_MAX,
-            source=f"{crude_src}; diet window E: DIET_CLASSES '{label}' (coker/crude {ratio_c:.3f}); "
+        refineries.append({
+            "refinery_id": rid, "name": name, "operator": operator, "crude_capacity_kbd": round(crude_cd, 2),
+            "crude_unit_cost_usd_per_bbl": CRUDE_UNIT_COST, "api_min_deg": api_min, "api_max_deg": api_max,
+            "sulfur_max_wt_pct": s_max,
+            "tan_max_mg_koh_per_g": TAN_MAX,
+            "source": f"{crude_src}; diet window E: DIET_CLASSES '{label}' (coker/crude {ratio_c:.3f}); "
                    f"TAN_MAX E; crude-unit cost S+E unit_utilities_costs.csv 0.29",
-        ))
+        })
         for ut, col in UNIT_COLUMNS.items():
             sd = cap(site, col)
             if sd <= 0:
@@ -1053,8 +1058,8 @@ def build(d: Data, out: Path) -> dict:
             if ut == "alkylation":
                 c = c / ALKY_ALKYLATE
                 extra = f" / {ALKY_ALKYLATE} (product -> feed basis, E)"
-            row = dict(refinery_id=rid, unit_id=ut, unit_type=ut, capacity_kbd=round(c, 2),
-                       source=f"S+E: {site_txt} {col} {sd:g} x {CALENDAR_PER_STREAM_DAY}{extra}")
+            row = {"refinery_id": rid, "unit_id": ut, "unit_type": ut, "capacity_kbd": round(c, 2),
+                       "source": f"S+E: {site_txt} {col} {sd:g} x {CALENDAR_PER_STREAM_DAY}{extra}"}
             if ut == "alkylation":
                 row["operating_cost_usd_per_bbl"] = round(base["alky_opex"][0], 4)
                 row["source"] += "; opex " + base["alky_opex"][1]
@@ -1091,7 +1096,7 @@ def build(d: Data, out: Path) -> dict:
     }
     products = []
     for pid, (v, s) in base["products"].items():
-        row = dict(product_id=pid, name=pnames[pid], price_usd_per_bbl=round(v, 4), source=s)
+        row = {"product_id": pid, "name": pnames[pid], "price_usd_per_bbl": round(v, 4), "source": s}
         if pid == "hsfo":
             row["max_sales_kbd"] = HSFO_MAX_SALES
             row["source"] += "; max sales E: HSFO_MAX_SALES"
@@ -1103,7 +1108,7 @@ def build(d: Data, out: Path) -> dict:
 
     def comp(pid, sids, src):
         for sid in sids:
-            bc.append(dict(product_id=pid, stream_id=sid, source=src))
+            bc.append({"product_id": pid, "stream_id": sid, "source": src})
 
     comp("gasoline", ["lsr", "naphtha_ht", "reformate", "fcc_gasoline", "alkylate", "hc_naphtha"],
          "E: gasoline pool (no butane blending modelled)")
@@ -1124,16 +1129,16 @@ def build(d: Data, out: Path) -> dict:
     tables["blend_components"] = (["product_id", "stream_id", "recipe_vol_frac", "source"], bc)
 
     tables["blend_specs"] = (["product_id", "quality_id", "min_value", "max_value", "source"], [
-        dict(product_id="gasoline", quality_id="aki", min_value=84.0,
-             source="S: product_specs.csv sub-octane CBOB regular (neat) typical 84 (87 after 10 % ethanol)"),
-        dict(product_id="ulsd", quality_id="cetane_index", min_value=40.0,
-             source="S: product_specs.csv ULSD cetane index min 40"),
-        dict(product_id="ulsd", quality_id="kero_share", max_value=ULSD_KERO_SHARE_MAX,
-             source="E: ULSD_KERO_SHARE_MAX (flash-point proxy)"),
-        dict(product_id="hsfo", quality_id="sulfur", max_value=HSFO_SULFUR_MAX,
-             source="S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"),
-        dict(product_id="hsfo_export", quality_id="sulfur", max_value=HSFO_SULFUR_MAX,
-             source="S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"),
+        {"product_id": "gasoline", "quality_id": "aki", "min_value": 84.0,
+             "source": "S: product_specs.csv sub-octane CBOB regular (neat) typical 84 (87 after 10 % ethanol)"},
+        {"product_id": "ulsd", "quality_id": "cetane_index", "min_value": 40.0,
+             "source": "S: product_specs.csv ULSD cetane index min 40"},
+        {"product_id": "ulsd", "quality_id": "kero_share", "max_value": ULSD_KERO_SHARE_MAX,
+             "source": "E: ULSD_KERO_SHARE_MAX (flash-point proxy)"},
+        {"product_id": "hsfo", "quality_id": "sulfur", "max_value": HSFO_SULFUR_MAX,
+             "source": "S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"},
+        {"product_id": "hsfo_export", "quality_id": "sulfur", "max_value": HSFO_SULFUR_MAX,
+             "source": "S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"},
     ])
 
     # ---------------- freight (inland surcharge) ----------------
@@ -1144,37 +1149,37 @@ def build(d: Data, out: Path) -> dict:
             if c["freight"] in pipeline_or_local:
                 continue
             f0, fsrc = FREIGHT[c["freight"]]
-            fr.append(dict(crude_id=cid, refinery_id=rid, freight_usd_per_bbl=round(f0 + INLAND_SEABORNE_SURCHARGE, 4),
-                           source=f"{fsrc} + INLAND_SEABORNE_SURCHARGE {INLAND_SEABORNE_SURCHARGE} (E)"))
+            fr.append({"crude_id": cid, "refinery_id": rid, "freight_usd_per_bbl": round(f0 + INLAND_SEABORNE_SURCHARGE, 4),
+                           "source": f"{fsrc} + INLAND_SEABORNE_SURCHARGE {INLAND_SEABORNE_SURCHARGE} (E)"})
     tables["freight"] = (["crude_id", "refinery_id", "freight_usd_per_bbl", "source"], fr)
 
     # ---------------- links and routes ----------------
     links, routes = [], []
     for lid, name, capv, src, crude_ids in LINKS:
-        links.append(dict(link_id=lid, name=name, capacity_kbd=capv, source=src))
+        links.append({"link_id": lid, "name": name, "capacity_kbd": capv, "source": src})
         for cid in crude_ids:
-            routes.append(dict(route_id=f"{lid}_{cid}", link_id=lid, crude_id=cid,
-                               source="E: every pipeline barrel of this grade to the coast uses the link"))
+            routes.append({"route_id": f"{lid}_{cid}", "link_id": lid, "crude_id": cid,
+                               "source": "E: every pipeline barrel of this grade to the coast uses the link"})
     tables["links"] = (["link_id", "name", "capacity_kbd", "source"], links)
     tables["routes"] = (["route_id", "link_id", "origin", "crude_id", "operator", "refinery_id", "source"], routes)
 
     # ---------------- policies (base case = licensed 2026, Hormuz closed) ----------------
     pol = [
-        dict(rule_id="vz_chevron_licence_2026", kind="cap", origin="Venezuela", operator="Chevron",
-             volume_kbd=VZ_CHEVRON_CAP_2026,
-             description="Chevron's licensed Venezuelan exports to the US after January 2026",
-             source="S: venezuela_timeline_volumes.csv 2026-03 'Chevron exports ~300 kb/d in Mar 2026'"),
-        dict(rule_id="vz_traders_licence_2026", kind="cap", origin="Venezuela", operator="PDVSA",
-             volume_kbd=VZ_TRADERS_CAP_2026,
-             description="PDVSA barrels sold to the US under the January 2026 deal (Vitol/Trafigura licences)",
-             source="S+E: venezuela_timeline_volumes.csv 2026-01-06/07 30-50 million bbl; 50e6/365 d (E)"),
-        dict(rule_id="hormuz_closed_iraq", kind="ban", origin="Iraq",
-             description="Strait of Hormuz effectively closed from 2026-02-28: Iraqi grades cannot load",
-             source="S: logistics_pipelines_freight.csv Strait of Hormuz row; Iraq ~94 % of exports via Hormuz"),
-        dict(rule_id="hormuz_closed_saudi", kind="ban", origin="Saudi Arabia",
-             description="Strait of Hormuz closed: Arab Heavy/Medium load in the Gulf (Yanbu bypass capacity "
+        {"rule_id": "vz_chevron_licence_2026", "kind": "cap", "origin": "Venezuela", "operator": "Chevron",
+             "volume_kbd": VZ_CHEVRON_CAP_2026,
+             "description": "Chevron's licensed Venezuelan exports to the US after January 2026",
+             "source": "S: venezuela_timeline_volumes.csv 2026-03 'Chevron exports ~300 kb/d in Mar 2026'"},
+        {"rule_id": "vz_traders_licence_2026", "kind": "cap", "origin": "Venezuela", "operator": "PDVSA",
+             "volume_kbd": VZ_TRADERS_CAP_2026,
+             "description": "PDVSA barrels sold to the US under the January 2026 deal (Vitol/Trafigura licences)",
+             "source": "S+E: venezuela_timeline_volumes.csv 2026-01-06/07 30-50 million bbl; 50e6/365 d (E)"},
+        {"rule_id": "hormuz_closed_iraq", "kind": "ban", "origin": "Iraq",
+             "description": "Strait of Hormuz effectively closed from 2026-02-28: Iraqi grades cannot load",
+             "source": "S: logistics_pipelines_freight.csv Strait of Hormuz row; Iraq ~94 % of exports via Hormuz"},
+        {"rule_id": "hormuz_closed_saudi", "kind": "ban", "origin": "Saudi Arabia",
+             "description": "Strait of Hormuz closed: Arab Heavy/Medium load in the Gulf (Yanbu bypass capacity "
                          "assumed taken by Europe/Asia)",
-             source="S+E: logistics file Hormuz + East-West pipeline rows; Yanbu allocation E"),
+             "source": "S+E: logistics file Hormuz + East-West pipeline rows; Yanbu allocation E"},
     ]
     tables["policies"] = (["rule_id", "kind", "origin", "crude_id", "operator", "refinery_id", "volume_kbd",
                            "tariff_pct", "tariff_usd_per_bbl", "description", "source"], pol)
@@ -1183,8 +1188,8 @@ def build(d: Data, out: Path) -> dict:
     for name, (cols, rows) in tables.items():
         write_csv(out, name, cols, rows)
     write_toml(out, prices, modelled_cd, active_cd)
-    return dict(tables=tables, prices=prices, vr_props=vr_props, modelled_cd=modelled_cd, active_cd=active_cd,
-                assays=assays)
+    return {"tables": tables, "prices": prices, "vr_props": vr_props, "modelled_cd": modelled_cd, "active_cd": active_cd,
+                "assays": assays}
 
 
 def regime_overrides(prices: dict, reg: str) -> list[str]:
@@ -1266,22 +1271,22 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
     vz_2026 = ["vz_chevron_licence_2026", "vz_traders_licence_2026"]
     hormuz = ["hormuz_closed_iraq", "hormuz_closed_saudi"]
     sanctions_2025_policies = [
-        dict(rule_id="vz_pdvsa_sanctioned_2025", kind="ban", origin="Venezuela", operator="PDVSA",
-             description="OFAC sanctions: no PDVSA-marketed barrels to the US in 2025",
-             source="venezuela_timeline_volumes.csv 2025-02-26/03-04 and 2025-05-27 rows"),
-        dict(rule_id="vz_chevron_restricted_2025", kind="cap", origin="Venezuela", operator="Chevron",
-             volume_kbd=VZ_CHEVRON_CAP_2025,
-             description="Restricted Chevron authorization (late Jul 2025): ~120 kb/d exportable",
-             source="venezuela_timeline_volumes.csv 2025-07 row"),
+        {"rule_id": "vz_pdvsa_sanctioned_2025", "kind": "ban", "origin": "Venezuela", "operator": "PDVSA",
+             "description": "OFAC sanctions: no PDVSA-marketed barrels to the US in 2025",
+             "source": "venezuela_timeline_volumes.csv 2025-02-26/03-04 and 2025-05-27 rows"},
+        {"rule_id": "vz_chevron_restricted_2025", "kind": "cap", "origin": "Venezuela", "operator": "Chevron",
+             "volume_kbd": VZ_CHEVRON_CAP_2025,
+             "description": "Restricted Chevron authorization (late Jul 2025): ~120 kb/d exportable",
+             "source": "venezuela_timeline_volumes.csv 2025-07 row"},
     ]
     tariffs_2025 = [
-        dict(rule_id="ieepa_canada_energy_2025", kind="tariff", origin="Canada", tariff_pct=IEEPA_CANADA_ENERGY_PCT,
-             description="IEEPA tariff on Canadian energy (statutory rate; USMCA-compliant entries exempt from "
+        {"rule_id": "ieepa_canada_energy_2025", "kind": "tariff", "origin": "Canada", "tariff_pct": IEEPA_CANADA_ENERGY_PCT,
+             "description": "IEEPA tariff on Canadian energy (statutory rate; USMCA-compliant entries exempt from "
                          "2025-03-07)",
-             source="logistics_pipelines_freight.csv US tariffs on Canadian energy row"),
-        dict(rule_id="ieepa_mexico_2025", kind="tariff", origin="Mexico", tariff_pct=IEEPA_MEXICO_PCT,
-             description="IEEPA tariff on Mexican goods (statutory rate; USMCA-compliant entries exempt)",
-             source="logistics_pipelines_freight.csv US tariffs row"),
+             "source": "logistics_pipelines_freight.csv US tariffs on Canadian energy row"},
+        {"rule_id": "ieepa_mexico_2025", "kind": "tariff", "origin": "Mexico", "tariff_pct": IEEPA_MEXICO_PCT,
+             "description": "IEEPA tariff on Mexican goods (statutory rate; USMCA-compliant entries exempt)",
+             "source": "logistics_pipelines_freight.csv US tariffs row"},
     ]
     scen("licensed_2026",
          "The base data: Venezuelan barrels only under the 2026 licences (Chevron <= 300, traders <= 137 kb/d), "
@@ -1302,9 +1307,9 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
     scen("venezuela_banned_2026",
          "Counterfactual: every Venezuelan barrel banned (the 2019-2022 regime) in the 2026 Hormuz-closed market",
          extends="licensed_2026",
-         add=[dict(rule_id="vz_banned", kind="ban", origin="Venezuela",
-                   description="Full US ban on Venezuelan crude (as 2019-2022)",
-                   source="venezuela_timeline_volumes.csv 2019-01-28 row")],
+         add=[{"rule_id": "vz_banned", "kind": "ban", "origin": "Venezuela",
+                   "description": "Full US ban on Venezuelan crude (as 2019-2022)",
+                   "source": "venezuela_timeline_volumes.csv 2019-01-28 row"}],
          drop=vz_2026)
     scen("calibration_2025",
          "Calibration: sanctions_2025 with USMCA-compliant Canadian/Mexican crude exempt from IEEPA tariffs "
@@ -1314,9 +1319,9 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
          "Calibration: 2024 prices, Chevron general licence GL41 (Chevron JV barrels free to go to the US, "
          "PDVSA barrels banned after GL44 expired), no tariffs, Hormuz open",
          overrides=regime_overrides(prices, "p2024"),
-         add=[dict(rule_id="vz_pdvsa_sanctioned_2024", kind="ban", origin="Venezuela", operator="PDVSA",
-                   description="PDVSA-marketed barrels banned after GL44 expired (2024-04-18/05-31)",
-                   source="venezuela_timeline_volumes.csv 2023-10 to 2024-04 row")],
+         add=[{"rule_id": "vz_pdvsa_sanctioned_2024", "kind": "ban", "origin": "Venezuela", "operator": "PDVSA",
+                   "description": "PDVSA-marketed barrels banned after GL44 expired (2024-04-18/05-31)",
+                   "source": "venezuela_timeline_volumes.csv 2023-10 to 2024-04 row"}],
          drop=vz_2026 + hormuz)
     relax = [f"refineries[api_max_deg={fmt(c[2])}].api_max_deg = 45" for c in DIET_CLASSES if c[2] is not None]
     scen("diet_windows_relaxed",
@@ -1333,7 +1338,7 @@ def provenance(result: dict) -> str:
         cnt = {"S": 0, "S+E": 0, "E": 0, "other": 0}
         for r in rows:
             s = r.get("source", "")
-            if s.startswith("S+E") or s.startswith("S(+E"):
+            if s.startswith(("S+E", "S(+E")):
                 cnt["S+E"] += 1
             elif s.startswith("S:"):
                 cnt["S"] += 1
