@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import highspy
 import pandas as pd
 
 from optimizer.data import ModelData, derive
@@ -61,30 +62,43 @@ class Curve:
 
 
 class PriceParametric:
-    """Re-solves one built model with one crude's price shifted by theta at chosen refineries."""
+    """Re-solves one built model with one crude's price shifted by theta at chosen refineries.
+
+    A price enters the LP only as the objective coefficient of Buy[r,c], so the points of a curve are
+    solved by changing those costs on the underlying HiGHS object directly (hot-started dual simplex),
+    not through a Pyomo parameter update, which re-evaluates every mutable coefficient of the model.
+    `restore` puts the costs back, so the Pyomo model and HiGHS agree again afterwards.
+    """
 
     def __init__(self, solver: SlateSolver, d: ModelData, crude: str, refineries: list[str]):
-        assert solver.model is not None
-        self.solver, self.m = solver, solver.model
-        self.pairs = [(r, crude) for r in refineries]
-        self.base = {pair: float(self.m.crude_delivered_usd_per_bbl[pair].value) for pair in self.pairs}
-        # a price change carries its ad-valorem tariff with it
-        self.gain = {pair: 1.0 + d.tariff_pct[pair] / 100.0 for pair in self.pairs}
-        self.positions = solver.column_positions([self.m.Buy[pair] for pair in self.pairs])
+        assert solver.model is not None and solver.opt is not None
+        self.highs = solver.opt._solver_model  # the interface keeps its highspy object private
+        pairs = [(r, crude) for r in refineries]
+        self.columns = solver.column_positions([solver.model.Buy[pair] for pair in pairs])
+        costs = list(self.highs.getLp().col_cost_)
+        self.base_cost = [costs[j] for j in self.columns]
+        # the objective coefficient is -(price + freight + tariff + crude-unit cost): a price rise of theta
+        # lowers it by theta, and by theta x pct/100 more where an ad-valorem tariff applies
+        self.gain = [1.0 + d.tariff_pct[pair] / 100.0 for pair in pairs]
         self.solves = 0
 
+    def _set(self, theta: float) -> None:
+        for j, cost, gain in zip(self.columns, self.base_cost, self.gain):
+            self.highs.changeColCost(j, cost - theta * gain)
+
     def evaluate(self, theta: float) -> tuple[float, float]:
-        for pair in self.pairs:
-            self.m.crude_delivered_usd_per_bbl[pair] = self.base[pair] + theta * self.gain[pair]
-        status, objective = self.solver.resolve_in_place()
+        self._set(theta)
+        self.highs.run()
         self.solves += 1
-        if status != OPTIMAL or objective is None:
-            raise CrudeSlateError(f"a price re-solve ended {status}; the valuation cannot go on")
-        return objective, sum(self.solver.column_values(self.positions))
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise CrudeSlateError(f"a price re-solve ended {self.highs.modelStatusToString(status)}; "
+                                  "the valuation cannot go on")
+        values = self.highs.getSolution().col_value
+        return self.highs.getInfo().objective_function_value, sum(values[j] for j in self.columns)
 
     def restore(self) -> None:
-        for pair in self.pairs:
-            self.m.crude_delivered_usd_per_bbl[pair] = self.base[pair]
+        self._set(0.0)
 
     def breakpoints(self, lo: float, hi: float) -> list[float]:
         """Every theta in (lo, hi) where the volume changes, by the intersection method."""
