@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP ?= instances/gulf_coast_2026
+BASELINE ?= sanctions_2025
 
 .PHONY: run test install lint docs clean
 
@@ -17,7 +18,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/crudeslate validate $(FLAGSHIP)
-	$(BIN)/crudeslate solve $(FLAGSHIP) --all-scenarios
+	$(BIN)/crudeslate solve $(FLAGSHIP) --all-scenarios --baseline $(BASELINE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
