@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLAGSHIP ?= instances/gulf_coast_2026
 BASELINE ?= sanctions_2025
 
-.PHONY: run test install lint docs clean
+.PHONY: run test install lint docs golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache
+
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/test_gulf_coast.py
