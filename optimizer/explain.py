@@ -148,6 +148,35 @@ def describe_row(instance: Instance, d: ModelData, family: str, index: Any, side
     return f"{family} {', '.join(map(str, k))}"
 
 
+def describe_limit(instance: Instance, d: ModelData, family: str, index: Any, side: str) -> str:
+    """The limit itself (for a conflict), where `describe_row` says that it binds (for a plan)."""
+    k = _keys(index)
+    ref = _name(instance, "refineries", k[0]) if CONSTRAINT_INDEX[family][0] == "refinery_id" else ""
+    at_min = side == "lower"
+    if family == "crude_unit_capacity":
+        value = d.refinery[k[0]]["crude_min_run_kbd" if at_min else "crude_capacity_kbd"]
+        return f"the crude unit at {ref} must run {'at least' if at_min else 'at most'} {value:g} kb/d"
+    if family == "unit_capacity":
+        value = d.unit_min_feed_kbd[(k[0], k[1])] if at_min else d.unit_capacity_kbd[(k[0], k[1])]
+        return f"the {d.unit_type[(k[0], k[1])]} unit {k[1]} at {ref} takes {'at least' if at_min else 'at most'} {value:g} kb/d"
+    if family == "crude_availability":
+        return f"at most {d.availability_kbd[k[0]]:g} kb/d of {_name(instance, 'crudes', k[0])} is on offer"
+    if family in ("policy_cap", "policy_floor"):
+        kind, volume, _ = d.rules[k[0]]
+        rule = instance.tables["policies"].loc[k[0]]
+        what = f" ({rule['description']})" if rule["description"] else ""
+        from optimizer.data import scope_text
+
+        if kind == "ban":
+            return f"policy ban {k[0]}{what} forbids {scope_text(rule)}"
+        limit = "at most" if kind == "cap" else "at least"
+        return f"policy {kind} {k[0]}{what} allows {limit} {volume:g} kb/d of {scope_text(rule)}"
+    if family == "product_sales":
+        value = d.product_min_kbd[k[0]] if at_min else d.product_max_kbd[k[0]]
+        return f"coast sales of {k[0]} must be {'at least' if at_min else 'at most'} {value:g} kb/d"
+    return describe_row(instance, d, family, index, side)
+
+
 def _relaxation_scale(d: ModelData, res: Any, family: str, index: Any, bound: float | None) -> tuple[float, str]:
     """(amount of the row's bound in 1 % of the limit, how to say that amount)."""
     k = _keys(index)
@@ -274,6 +303,25 @@ def elastic(d: ModelData) -> list[tuple[str, Any, float, str]]:
     return [(f, i, s.value, how) for f, i, s, how in slacks if s.value is not None and s.value > 1e-7]
 
 
+def conflict_rows(solver: SlateSolver, instance: Instance, d: ModelData) -> list[dict[str, Any]]:
+    """The members of an infeasible subsystem of the solver's last (infeasible) solve, in plant terms,
+    each with the input cell that sets it and the scenario overrides that changed that cell."""
+    rows = []
+    for family, index, side in iis_rows(solver):
+        words = describe_limit(instance, d, family, index, side)
+        for source in source_of(family, index, side):
+            touched = overrides_touching(instance, source)
+            frame = instance.tables[source.table]
+            value = frame.at[source.row_id, source.column] if source.row_id in frame.index else ""
+            shown = "(a ban)" if family == "policy_cap" and d.rules[_keys(index)[0]][0] == "ban" else value
+            note = f" [set by {'; '.join(touched)}]" if touched else ""
+            rows.append({"family": family, **dict(zip(CONSTRAINT_INDEX[family], _keys(index))), "side": side,
+                         "input": source.where(instance), "table": source.table, "row_id": source.row_id,
+                         "column": source.column, "value": value, "scenario_overrides": "; ".join(touched),
+                         "sentence": words, "line": f"{words}: {source.where(instance)} = {shown}{note}"})
+    return rows
+
+
 def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out: str | None) -> int:
     instance = load_instance(path)
     resolved = resolve_all(instance, [scenario])[scenario]
@@ -293,20 +341,9 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
         return 4 if res.status != "unbounded" else 3
     click.echo(f"Scenario {scenario}: INFEASIBLE. These limits cannot all hold together "
                "(an irreducible set: drop any one and the rest can):")
-    rows = []
-    for family, index, side in iis_rows(solver):
-        words = describe_row(resolved, d, family, index, side)
-        for source in source_of(family, index, side):
-            touched = overrides_touching(resolved, source)
-            value = resolved.tables[source.table].at[source.row_id, source.column] \
-                if source.row_id in resolved.tables[source.table].index else ""
-            rows.append({"family": family, **dict(zip(CONSTRAINT_INDEX[family], _keys(index))), "side": side,
-                         "input": source.where(resolved), "table": source.table, "row_id": source.row_id,
-                         "column": source.column, "value": value, "scenario_overrides": "; ".join(touched),
-                         "sentence": words})
-            note = f" [set by {'; '.join(touched)}]" if touched else ""
-            shown = "(a ban)" if family == "policy_cap" and d.rules[_keys(index)[0]][0] == "ban" else value
-            click.echo(f"  - {words}: {source.where(resolved)} = {shown}{note}")
+    rows = conflict_rows(solver, resolved, d)
+    for row in rows:
+        click.echo(f"  - {row['line']}")
     if use_elastic:
         relaxations = elastic(d)
         click.echo("Cheapest relaxation that makes a plan possible:" if relaxations
@@ -319,7 +356,7 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
                          "side": "elastic", "input": source.where(resolved), "table": source.table,
                          "row_id": source.row_id, "column": source.column, "relax_by": amount,
                          "sentence": f"{how} by {amount:.6g}"})
-    write_atomic(folder, {"infeasibility": pd.DataFrame(rows)}, meta)
+    write_atomic(folder, {"infeasibility": pd.DataFrame(rows).drop(columns=["line"], errors="ignore")}, meta)
     click.echo(f"written to {folder / 'infeasibility.csv'}")
     return 3
 

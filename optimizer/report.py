@@ -33,10 +33,13 @@ def print_solve(outcome: Outcome) -> None:
             "solver_error": "HiGHS failed",
         }[res.status]
         click.echo(f"Scenario {outcome.scenario}: {words} ({timing}).")
+        if outcome.diagnosis:
+            click.echo("  These limits cannot all hold together (drop any one and the rest can):")
         for line in outcome.diagnosis:
             click.echo(f"  - {line}")
-        if res.status in ("infeasible", "infeasible_or_unbounded") and not outcome.diagnosis:
-            click.echo("  - no single constraint family explains it; several conflict together.")
+        if res.status in ("infeasible", "infeasible_or_unbounded"):
+            click.echo(f"  Run `crudeslate explain {outcome.instance.path} --scenario {outcome.scenario} --elastic` "
+                       "for the cheapest relaxation.")
         click.echo(f"  status written to {outcome.out_dir}")
         return
     slate = outcome.tables["slate"]

@@ -57,7 +57,7 @@ def _lp_path(write_lp: str, scenario: str, several: bool) -> Path:
 def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: bool = False,
                   sets: tuple[str, ...] = (), fmt: str = "csv", write_lp: str | None = None,
                   time_limit: float | None = None, ranging: bool = True) -> list[Outcome]:
-    from optimizer.diagnose import diagnose_infeasible
+    from optimizer.explain import conflict_rows
 
     resolved = resolve_all(instance, names, sets)
     solver = SlateSolver(time_limit)
@@ -79,8 +79,8 @@ def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: 
                                      + "\n  ".join(failures[:20]))
         else:
             tables = {"summary": status_summary(scenario, res)}
-            if res.status != "time_limit":
-                diagnosis = diagnose_infeasible(d, time_limit)
+            if res.status in ("infeasible", "infeasible_or_unbounded"):
+                diagnosis = [row["line"] for row in conflict_rows(solver, scenario, d)]
         out_dir = root if single_out else root / name
         write_atomic(out_dir, tables, manifest(scenario, res, solver.solver_options), fmt)
         outcomes.append(Outcome(name, scenario, d, res, out_dir, tables, diagnosis))

@@ -90,8 +90,12 @@ def test_infeasible_exits_3_and_names_the_conflict(tmp_path):
     result = run("solve", str(INSTANCES / "infeasible_min_run"), "--out", str(tmp_path))
     assert result.exit_code == 3
     assert "INFEASIBLE" in result.output
-    assert "relaxing a policy cap or ban (rule ban_heavy) alone would make a plan possible" in result.output
-    assert "relaxing the availability of a crude (crude light)" in result.output
+    assert ("policy ban ban_heavy (The heavy sour grade is sanctioned) forbids crude_id=heavy: policies.csv row 2, "
+            "column volume_kbd = (a ban)") in result.output
+    assert "at most 60 kb/d of Light sweet (light) is on offer: crudes.csv row 2, column availability_kbd = 60.0" \
+        in result.output
+    assert "the crude unit at Toy refinery (refinery) must run at least 90 kb/d: refineries.csv row 2" in result.output
+    assert "crudeslate explain" in result.output
     assert pd.read_csv(tmp_path / "summary.csv")["status"].iloc[0] == "infeasible"
 
 
