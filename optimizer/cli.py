@@ -127,6 +127,10 @@ from optimizer.commands import explain, value  # noqa: E402
 
 main.add_command(value)
 main.add_command(explain)
+from optimizer.report_cli import compare, report  # noqa: E402
+
+main.add_command(compare)
+main.add_command(report)
 
 
 if __name__ == "__main__":

@@ -295,9 +295,9 @@ def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any
     tables = {name: _positive_zero(frame) for name, frame in tables.items()}
     try:
         if fmt == "xlsx":
-            with pd.ExcelWriter(staging / "results.xlsx", engine="openpyxl") as writer:
-                for name, frame in tables.items():
-                    frame.to_excel(writer, sheet_name=name, index=False)
+            from optimizer.xlsx_report import results_writer
+
+            results_writer(tables, meta)(staging / "results.xlsx")
         else:
             for name, frame in tables.items():
                 frame.to_csv(staging / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")

@@ -1,0 +1,296 @@
+"""Formatted workbooks for people who live in Excel: `solve --format xlsx` and `compare --format xlsx`.
+
+The first sheet, `overview`, holds the headline figures and what produced them (instance, scenario,
+overrides, input hashes, versions). Then one sheet per table: row 1 a label with its unit ("Volume
+(kb/d)"), row 2 the column's name as in the CSVs (`volume_kbd`, grey, with the filter buttons), both
+frozen; numbers formatted by unit (kb/d to one decimal, $/bbl to two, changes with their sign).
+`read_workbook` reads the tables back with pandas (header row 2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from optimizer.compare import Comparison
+
+OVERVIEW = "overview"
+HEADER_ROWS = 2
+MAX_WIDTH = 48
+
+# Column-name suffix -> (unit shown in the header, Excel number format). Longest suffixes first.
+UNITS: tuple[tuple[str, str, str], ...] = (
+    ("_kusd_per_day", "kUSD/d", "#,##0.0"),
+    ("_usd_per_bbl", "$/bbl", "#,##0.00"),
+    ("_t_per_day", "t/d", "#,##0.0"),
+    ("_kbd", "kb/d", "#,##0.0"),
+    ("_wt_pct", "wt %", "0.000"),
+    ("_pp", "percentage points", "0.0"),
+    ("_pct", "%", "0.0"),
+    ("_deg", "°API", "0.0"),
+    ("_seconds", "s", "0.000"),
+)
+FORMAT_BY_UNIT = {unit: fmt for _, unit, fmt in UNITS} | {"count": "0"}
+GENERAL = "#,##0.0000"
+BOOLEAN = '"TRUE";"TRUE";"FALSE"'  # Excel shows a boolean cell as TRUE/FALSE anyway; LibreOffice needs telling
+NAMES: dict[str, tuple[str, str | None]] = {  # column -> (label, number format); None = text
+    "scenario": ("Scenario", None), "base_scenario": ("Base scenario", None),
+    "case_scenario": ("Case scenario", None), "refinery_id": ("Refinery", None), "crude_id": ("Crude", None),
+    "unit_id": ("Unit", None), "stream_id": ("Stream", None), "product_id": ("Product", None),
+    "ref_product_id": ("Reference product", None), "quality_id": ("Quality", None), "link_id": ("Link", None),
+    "rule_id": ("Policy rule", None), "tier": ("Supply tier", None), "family": ("Constraint family", None),
+    "body": ("Row activity (row's unit)", GENERAL), "lower": ("Lower bound (row's unit)", GENERAL),
+    "upper": ("Upper bound (row's unit)", GENERAL), "slack": ("Slack (row's unit)", GENERAL),
+    "dual": ("Marginal value (per unit of bound)", GENERAL), "simplex_iterations": ("Simplex iterations", "0"),
+}
+ACRONYMS = {"api": "API", "fob": "FOB", "tan": "TAN", "lpg": "LPG", "fcc": "FCC", "aki": "AKI"}
+GREY = "808080"
+
+
+def column_label(name: str) -> tuple[str, str | None]:
+    """('Volume change (kb/d)', '+#,##0.0;-#,##0.0;0.0') for 'volume_change_kbd'; the format is None for text."""
+    for prefix in ("base_", "case_"):
+        if name.startswith(prefix) and name[len(prefix):] in NAMES:
+            label, fmt = column_label(name[len(prefix):])
+            return f"{prefix[:-1].capitalize()} {label[0].lower()}{label[1:]}", fmt
+    if name in NAMES:
+        return NAMES[name]
+    if name.endswith("_change"):
+        return _words(name), "+#,##0.0000;-#,##0.0000;0"
+    for suffix, unit, fmt in UNITS:
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            if stem.startswith("origin_"):
+                words = stem.removeprefix("origin_").replace("_", " ").title()
+            else:
+                words = _words(stem)
+            if "_change" in name or suffix == "_pp":
+                fmt = f"+{fmt};-{fmt};{fmt}"
+            return f"{words} ({unit})", fmt
+    return _words(name), None
+
+
+def _words(name: str) -> str:
+    words = [ACRONYMS.get(w, w) for w in name.split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+@dataclass
+class Block:
+    """A titled block of the overview sheet: optional header, rows, and the number format of each row."""
+
+    title: str
+    rows: list[list[Any]]
+    header: list[str] | None = None
+    formats: list[str | None] = field(default_factory=list)  # per row; None = General
+
+
+@dataclass
+class Overview:
+    title: str
+    blocks: list[Block]
+
+
+def _width(values: Sequence[Any], fmt: str | None) -> int:
+    longest = 0
+    for value in values[:500]:
+        if isinstance(value, float):
+            text = "" if math.isnan(value) else (f"{value:,.4f}" if fmt == GENERAL or fmt is None else f"{value:,.2f}")
+        else:
+            text = str(value)
+        longest = max(longest, len(text))
+    return longest
+
+
+def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold, grey = Font(bold=True), Font(color=GREY, size=8, italic=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    for j, name in enumerate(frame.columns, start=1):
+        label, fmt = column_label(str(name))
+        top = sheet.cell(row=1, column=j, value=label)
+        top.font, top.fill = bold, fill
+        top.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=2, column=j, value=str(name)).font = grey
+        values = frame[name].tolist()
+        for i, value in enumerate(values, start=HEADER_ROWS + 1):
+            if isinstance(value, float) and math.isnan(value):
+                continue
+            if hasattr(value, "item"):  # numpy scalar -> Python
+                value = value.item()
+            cell = sheet.cell(row=i, column=j, value=value)
+            if isinstance(value, bool):
+                cell.number_format = BOOLEAN
+            elif fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt
+        width = max(min(len(label), 22), len(str(name)) * 0.8, _width(values, fmt)) + 2
+        sheet.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, width)
+    sheet.row_dimensions[1].height = 30
+    sheet.freeze_panes = f"A{HEADER_ROWS + 1}"
+    last = get_column_letter(max(1, len(frame.columns)))
+    sheet.auto_filter.ref = f"A2:{last}{HEADER_ROWS + max(1, len(frame))}"
+    sheet.print_title_rows = f"1:{HEADER_ROWS}"
+    _landscape(sheet)
+
+
+def _landscape(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _overview_sheet(sheet: Worksheet, overview: Overview) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet.cell(row=1, column=1, value=overview.title).font = Font(bold=True, size=14)
+    row = 3
+    widest = [0, 0, 0, 0, 0]
+    for block in overview.blocks:
+        sheet.cell(row=row, column=1, value=block.title).font = Font(bold=True, size=12)
+        row += 1
+        if block.header:
+            for j, text in enumerate(block.header, start=1):
+                sheet.cell(row=row, column=j, value=text).font = Font(bold=True)
+            row += 1
+        for k, cells in enumerate(block.rows):
+            fmt = block.formats[k] if k < len(block.formats) else None
+            for j, value in enumerate(cells, start=1):
+                if isinstance(value, float) and math.isnan(value):
+                    value = ""
+                cell = sheet.cell(row=row, column=j, value=value)
+                if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell.number_format = fmt
+                    cell.alignment = Alignment(horizontal="right")
+                text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+                if j <= len(widest) and len(cells) != 1:
+                    widest[j - 1] = max(widest[j - 1], len(text))
+            row += 1
+        row += 1
+    for j, width in enumerate(widest, start=1):
+        from openpyxl.utils import get_column_letter
+
+        sheet.column_dimensions[get_column_letter(j)].width = min(70, max(12, width + 2))
+    _landscape(sheet)
+
+
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overview) -> None:
+    """The overview sheet, then one formatted sheet per table (sheet name = table name)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    _overview_sheet(book.active, overview)
+    book.active.title = OVERVIEW
+    for name, frame in tables.items():
+        frame = frame.copy()
+        for column in frame.columns:
+            if pd.api.types.is_float_dtype(frame[column]):
+                frame[column] = frame[column] + 0.0  # -0.0 would print as -0
+        _table_sheet(book.create_sheet(name[:31]), frame)
+    book.save(path)
+
+
+def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
+    """Every table sheet of a workbook written here, with the CSV column names (row 2) as header."""
+    sheets = pd.read_excel(path, sheet_name=None, header=HEADER_ROWS - 1)
+    return {name: frame for name, frame in sheets.items() if name != OVERVIEW}
+
+
+def _provenance(meta: dict[str, Any]) -> list[list[Any]]:
+    versions = meta.get("versions") or {}
+    rows = [["instance", meta.get("instance_name", "")], ["instance folder", meta.get("instance", "")],
+            ["scenario", meta.get("scenario", "")],
+            ["overrides applied", "; ".join(meta.get("overrides") or []) or "none"],
+            ["status", f"{meta.get('status', '')} ({meta.get('termination', '')})"],
+            ["versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))]]
+    if meta.get("solver_options"):
+        rows.append(["solver options", ", ".join(f"{k}={v}" for k, v in sorted(meta["solver_options"].items()))])
+    return rows
+
+
+def _hashes(meta: dict[str, Any]) -> list[list[Any]]:
+    return [[name, digest] for name, digest in sorted((meta.get("input_sha256") or {}).items())]
+
+
+def results_overview(tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> Overview:
+    summary = tables["summary"].iloc[0]
+    rows: list[list[Any]] = [["status", str(summary["status"]), ""]]
+    formats: list[str | None] = [None]
+    if meta.get("status") == "optimal" and "refineries" in tables:
+        run = float(summary["crude_run_kbd"])
+        margin = float(summary["objective_kusd_per_day"])
+        refineries = tables["refineries"]
+        slate = tables["slate"]
+        headline = [
+            ("coast margin", margin, "kUSD/d"),
+            ("margin per barrel of crude", margin / run if run > 0 else math.nan, "$/bbl"),
+            ("crude run", run, "kb/d"),
+            ("crude-unit capacity", float(refineries["crude_capacity_kbd"].sum()), "kb/d"),
+            ("refineries running", int((refineries["crude_run_kbd"] > 1e-9).sum()), "count"),
+            ("crude grades taken", int(slate.loc[slate["volume_kbd"] > 1e-9, "crude_id"].nunique()), "count"),
+        ]
+        origins = slate.groupby("origin")["volume_kbd"].sum().sort_values(ascending=False)
+        headline += [(f"crude from {origin}", float(x), "kb/d") for origin, x in origins.items() if x > 1e-9]
+        rows += [[label, value, unit] for label, value, unit in headline]
+        formats += [FORMAT_BY_UNIT.get(unit) for _, _, unit in headline]
+    title = f"{meta.get('instance_name', '')}: scenario {meta.get('scenario', '')}"
+    return Overview(title, [
+        Block("Headline", rows, ["figure", "value", "unit"], formats),
+        Block("What produced these results", _provenance(meta)),
+        Block("Input files (sha256)", _hashes(meta), ["file", "sha256"]),
+        Block("Sheets", [[name, _SHEET_NOTES.get(name, "")] for name in tables], ["sheet", "one row per"]),
+    ])
+
+
+_SHEET_NOTES = {
+    "summary": "scenario", "slate": "refinery x crude (zeros included)", "units": "process unit",
+    "unit_feeds": "unit x feed stream", "blends": "refinery x product x component", "products": "refinery x product",
+    "refineries": "refinery", "constraints": "constraint row (dual = marginal value)",
+    "compare_summary": "headline figure", "compare_refineries": "refinery, and the coast",
+    "compare_bridge": "refinery (and coast) x step of the margin bridge",
+    "compare_slate": "refinery x crude taken in either case, and per crude for the coast",
+    "compare_origins": "refinery (and coast) x origin", "compare_units": "process unit",
+    "compare_products": "refinery (and coast) x product",
+    "compare_constraints": "constraint row whose marginal value moved or that became / stopped binding",
+}
+
+
+def results_writer(tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> Callable[[Path], None]:
+    """Writer of a solve's workbook (results.xlsx)."""
+    return lambda path: write_workbook(path, tables, results_overview(tables, meta))
+
+
+def comparison_overview(comparison: Comparison, lines: list[str]) -> Overview:
+    summary = comparison.tables["compare_summary"]
+    rows = [[m, b, c, d, u] for m, b, c, d, u in zip(summary["metric"], summary["base_value"], summary["case_value"],
+                                                     summary["change"], summary["unit"])]
+    formats = [FORMAT_BY_UNIT.get(u) for u in summary["unit"]]
+    sides = []
+    for label, res in ((comparison.base_label, comparison.base), (comparison.case_label, comparison.case)):
+        sides += [[f"{label}: {key}", value] for key, value in _provenance(res.manifest)]
+        sides.append([f"{label}: results folder", str(res.path.resolve())])
+    hashes = [[name, digest, (comparison.case.manifest.get("input_sha256") or {}).get(name, "")]
+              for name, digest in _hashes(comparison.base.manifest)]
+    return Overview(lines[0], [
+        Block("Headline", rows, ["figure", comparison.base_label, comparison.case_label, "change", "unit"], formats),
+        Block("In ten seconds", [[line] for line in lines[1:]]),
+        Block("What produced these results", sides),
+        Block("Input files (sha256)", hashes, ["file", f"sha256 ({comparison.base_label})",
+                                               f"sha256 ({comparison.case_label})"]),
+        Block("Sheets", [[name, _SHEET_NOTES.get(name, "")] for name in comparison.tables], ["sheet", "one row per"]),
+    ])
+
+
+def comparison_writer(comparison: Comparison, lines: list[str]) -> Callable[[Path], None]:
+    """Writer of a comparison's workbook (compare.xlsx)."""
+    return lambda path: write_workbook(path, comparison.tables, comparison_overview(comparison, lines))

@@ -1,0 +1,257 @@
+"""`crudeslate compare`: tables against hand-derived toy numbers, the bridge's closure, refusals and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer.cli import main
+from optimizer.compare import BINDING_SLACK_TOL, BRIDGE_STEPS, compare_cases, summary_lines
+from optimizer.result_files import ID_COLUMNS, load_results
+from optimizer.solve import SOLVER_FEASIBILITY_TOL
+
+from .conftest import INSTANCES
+
+TOY = str(INSTANCES / "toy_two_crudes")
+FLAGSHIP = str(INSTANCES / "gulf_coast_2026")
+COMPARE_TABLES = {"compare_summary", "compare_refineries", "compare_bridge", "compare_slate", "compare_origins",
+                  "compare_units", "compare_products", "compare_constraints"}
+# From instances/toy_two_crudes/README.md: base H = 56.9906, L = 43.0094 kb/d, margin 1,506.458 kUSD/d;
+# heavy_banned L = 60 kb/d, residue 18 kb/d all coked, margin 630 kUSD/d.
+H, L = 100 / (1 + 171.5 / (1.5 * 151.5)), 100 - 100 / (1 + 171.5 / (1.5 * 151.5))
+TOY_MARGIN, BANNED_MARGIN = 9 * H + 4.5 * L + 20 * 40, 630.0
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    result = run("solve", TOY, "--all-scenarios", "--out", str(root))
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture(scope="module")
+def toy_compared(toy, tmp_path_factory):
+    out = tmp_path_factory.mktemp("compared") / "cmp"
+    result = run("compare", str(toy / "base"), str(toy / "heavy_banned"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def table(folder, name: str) -> pd.DataFrame:
+    frame = pd.read_csv(folder / f"{name}.csv", dtype={c: str for c in ID_COLUMNS})
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].fillna("")
+    return frame
+
+
+def test_writes_every_table_and_a_manifest(toy_compared):
+    out, _ = toy_compared
+    assert {p.stem for p in out.glob("*.csv")} == COMPARE_TABLES
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["base"]["scenario"] == "base" and meta["case"]["scenario"] == "heavy_banned"
+    assert meta["base"]["input_sha256"] == meta["case"]["input_sha256"]
+    for name in COMPARE_TABLES:
+        frame = table(out, name)
+        assert list(frame.columns[:2]) == ["base_scenario", "case_scenario"]
+        assert set(frame["base_scenario"]) == {"base"} and set(frame["case_scenario"]) == {"heavy_banned"}
+
+
+def test_slate_and_origin_changes_match_the_hand_derivation(toy_compared):
+    out, _ = toy_compared
+    slate = table(out, "compare_slate").set_index(["refinery_id", "crude_id"])
+    assert slate.loc[("refinery", "heavy"), "base_volume_kbd"] == pytest.approx(H, abs=1e-6)
+    assert slate.loc[("refinery", "heavy"), "volume_change_kbd"] == pytest.approx(-H, abs=1e-6)
+    assert slate.loc[("refinery", "light"), "volume_change_kbd"] == pytest.approx(60 - L, abs=1e-6)
+    assert slate.loc[("coast", "light"), "case_share_of_run_pct"] == pytest.approx(100.0)
+    origins = table(out, "compare_origins").set_index(["refinery_id", "origin"])
+    assert origins.loc[("coast", "Beta"), "volume_change_kbd"] == pytest.approx(-H, abs=1e-6)
+    assert origins.loc[("coast", "Alpha"), "case_volume_kbd"] == pytest.approx(60.0, abs=1e-6)
+
+
+def test_units_products_and_margin(toy_compared):
+    out, _ = toy_compared
+    units = table(out, "compare_units").iloc[0]
+    assert (units["base_utilization_pct"], units["case_utilization_pct"]) == pytest.approx((100.0, 45.0))
+    assert units["utilization_change_pp"] == pytest.approx(-55.0)
+    assert units["marginal_value_change_usd_per_bbl"] == pytest.approx(-20.0, abs=1e-6)
+    products = table(out, "compare_products").set_index(["refinery_id", "product_id"])
+    assert products.loc[("coast", "gasoline"), "case_volume_kbd"] == pytest.approx(0.7 * 60 + 0.8 * 18)
+    assert products.loc[("coast", "coke"), "case_volume_kbd"] == pytest.approx(0.2 * 18)
+    refineries = table(out, "compare_refineries").set_index("refinery_id")
+    assert refineries.loc["coast", "margin_change_kusd_per_day"] == pytest.approx(BANNED_MARGIN - TOY_MARGIN,
+                                                                                  abs=1e-6)
+    assert refineries.loc["coast", "case_margin_usd_per_bbl"] == pytest.approx(10.5)
+
+
+def test_bridge_steps_add_up_and_split_volume_from_price(toy_compared):
+    out, _ = toy_compared
+    bridge = table(out, "compare_bridge")
+    coast = bridge[bridge["refinery_id"] == "coast"].set_index("step")["kusd_per_day"]
+    assert list(coast.index) == list(BRIDGE_STEPS)
+    assert coast["base margin"] + coast.drop(["base margin", "case margin"]).sum() == pytest.approx(
+        coast["case margin"], abs=1e-6)
+    # Same prices in both cases: the change is all volume. Products lost at base prices, crude saved at base cost.
+    assert coast["product prices"] == coast["crude prices and freight"] == coast["tariffs"] == 0
+    revenue_lost = (0.7 * 60 + 0.8 * 18 - (0.4 * H + 0.7 * L + 0.8 * 40)) * 95 - (0.6 * H + 0.3 * L - 40) * 60 \
+        + (0.2 * 18 - 0.2 * 40) * 20
+    assert coast["product volumes"] == pytest.approx(revenue_lost, abs=1e-6)
+    assert coast["crude slate"] == pytest.approx(-((60 - L) * 80 - H * 65), abs=1e-6)
+
+
+def test_binding_changes_and_marginal_values(toy_compared):
+    out, _ = toy_compared
+    rows = table(out, "compare_constraints")
+    by = {(r.family, r.crude_id or r.unit_id or r.rule_id or r.refinery_id): r for r in rows.itertuples()}
+    assert by[("policy_cap", "ban_heavy")].binding_change == "became binding"
+    assert by[("policy_cap", "ban_heavy")].presence == "case only"
+    assert by[("crude_availability", "light")].binding_change == "became binding"
+    assert by[("unit_capacity", "coker")].binding_change == "stopped binding"
+    assert by[("unit_capacity", "coker")].base_dual == pytest.approx(20.0)
+    assert by[("crude_unit_capacity", "refinery")].base_dual == pytest.approx(7.0646, abs=1e-4)
+    assert by[("stream_balance", "refinery")].binding_change == ""  # equalities never "become binding"
+
+
+def test_binding_tolerance_is_tied_to_the_solver():
+    assert BINDING_SLACK_TOL == pytest.approx(10 * SOLVER_FEASIBILITY_TOL)
+
+
+def test_ten_second_summary(toy_compared):
+    _, output = toy_compared
+    lines = output.splitlines()
+    assert lines[0] == "heavy_banned against base (toy_two_crudes)"
+    assert lines[1] == ("  coast margin: -876.5 kUSD/d (-$0.88 M/d), 1,506.5 -> 630.0 kUSD/d; crude run -40.0 kb/d "
+                        "(100.0 -> 60.0)")
+    assert "  by origin: +17.0 kb/d Alpha, -57.0 Beta" in lines
+    assert "  by grade: +17.0 kb/d light, -57.0 heavy" in lines
+    assert "  margin bridge (kUSD/d): product volumes -3,221.6, crude slate +2,345.1" in lines
+    assert "  utilisation: coker at refinery 100% -> 45%" in lines
+    assert ("  became binding (marginal value): policy_cap ban_heavy (+21.00), crude_availability light (+10.50)"
+            in lines)
+    assert ("  stopped binding (marginal value): unit_capacity coker at refinery (+20.00), crude_unit_capacity at "
+            "refinery (+7.06), slate_sulfur_max at refinery (+2.07)") in lines
+    assert lines[-1].startswith("tables written to ")
+
+
+def test_a_price_change_shows_as_price_not_volume(toy, tmp_path):
+    """Gasoline +1 $/bbl leaves the plan alone: the whole change is the price step, gasoline volume x 1."""
+    result = run("solve", TOY, "--set", "products.gasoline.price_usd_per_bbl += 1", "--out", str(tmp_path / "dear"))
+    assert result.exit_code == 0, result.output
+    cmp = compare_cases(load_results(toy / "base"), load_results(tmp_path / "dear"))
+    assert (cmp.base_label, cmp.case_label) == ("base", "dear")  # same scenario: the folders name them
+    bridge = cmp.tables["compare_bridge"]
+    steps = bridge[bridge["refinery_id"] == "coast"].set_index("step")["kusd_per_day"]
+    gasoline = 0.4 * H + 0.7 * L + 0.8 * 40
+    assert steps["product prices"] == pytest.approx(gasoline, abs=1e-6)
+    assert steps.drop(["base margin", "case margin", "product prices"]).abs().max() < 1e-6
+
+
+def test_edited_inputs_are_named_in_a_warning(copy_instance, tmp_path):
+    inst = copy_instance("toy_two_crudes")
+    assert run("solve", str(inst), "--out", str(tmp_path / "before")).exit_code == 0
+    prices = inst / "products.csv"
+    prices.write_text(prices.read_text().replace("gasoline,Gasoline,95", "gasoline,Gasoline,96"))
+    assert run("solve", str(inst), "--out", str(tmp_path / "after")).exit_code == 0
+    result = run("compare", str(tmp_path / "before"), str(tmp_path / "after"), "--out", str(tmp_path / "cmp"))
+    assert result.exit_code == 0, result.output
+    assert ("  warning: the instance's input files changed between the two solves (products.csv): part of the "
+            "difference comes from those edits, not from the scenarios.") in result.output.splitlines()
+
+
+def test_refuses_results_of_different_instances(toy, tmp_path):
+    assert run("solve", str(INSTANCES / "textbook_refinery"), "--out", str(tmp_path / "tb")).exit_code == 0
+    result = run("compare", str(toy / "base"), str(tmp_path / "tb"))
+    assert result.exit_code == 1
+    assert result.output == (f"error: {toy / 'base'} and {tmp_path / 'tb'} are results of different instances "
+                             "(toy_two_crudes and textbook_refinery); compare two cases of the same instance.\n")
+
+
+@pytest.mark.parametrize("which, message", [
+    ("root", "holds the results of 3 scenarios (base, heavy_banned, no_coker); give one of them, e.g. "),
+    ("missing", "no such folder. Give a folder written by `crudeslate solve`."),
+    ("summary", "is a file. Give the folder `crudeslate solve` wrote (it holds manifest.json)."),
+])
+def test_refuses_what_is_not_one_result_folder(toy, which, message):
+    path = {"root": toy, "missing": toy / "nowhere", "summary": toy / "summary.csv"}[which]
+    result = run("compare", str(path), str(toy / "base"))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {path}: {message}")
+
+
+def test_refuses_a_comparison_folder(toy_compared, toy):
+    out, _ = toy_compared
+    result = run("compare", str(out), str(toy / "base"))
+    assert result.exit_code == 1
+    assert result.output == (f"error: {out}: is a comparison written by `crudeslate compare`; give folders written "
+                             "by `crudeslate solve`.\n")
+
+
+def test_refuses_a_case_without_an_optimum(toy, tmp_path):
+    bad = tmp_path / "bad"
+    assert run("solve", str(INSTANCES / "infeasible_min_run"), "--out", str(bad)).exit_code == 3
+    result = run("compare", str(bad), str(toy / "base"))
+    assert result.exit_code == 1
+    assert "has no optimal plan (status infeasible); there is no slate to compare or report." in result.output
+
+
+def test_usage_errors_exit_2(toy):
+    assert run("compare", str(toy / "base")).exit_code == 2
+    assert run("compare", str(toy / "base"), str(toy / "no_coker"), "--format", "pdf").exit_code == 2
+
+
+def test_default_folder_and_atomic_replacement(toy, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("compare", str(toy / "base"), str(toy / "no_coker")).exit_code == 0
+    out = tmp_path / "results" / "toy_two_crudes" / "compare-base-vs-no_coker"
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "stale.csv").write_text("left over\n")
+    assert run("compare", str(toy / "base"), str(toy / "no_coker")).exit_code == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # replaced whole, same bytes
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_xlsx_results_compare_like_csv_results(toy, tmp_path):
+    assert run("solve", TOY, "--scenario", "heavy_banned", "--format", "xlsx", "--out",
+               str(tmp_path / "x")).exit_code == 0
+    from_csv = compare_cases(load_results(toy / "base"), load_results(toy / "heavy_banned"))
+    from_xlsx = compare_cases(load_results(toy / "base"), load_results(tmp_path / "x"))
+    assert from_xlsx.case_label == "heavy_banned"
+    for name, frame in from_csv.tables.items():
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), from_xlsx.tables[name].reset_index(drop=True),
+                                      check_dtype=False, rtol=1e-9)
+
+
+def test_flagship_sanctions_against_open(tmp_path):
+    """The comparison the project exists for; its tables must close on themselves."""
+    result = run("solve", FLAGSHIP, "--scenario", "sanctions_2025", "--scenario", "open_venezuela",
+                 "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    base, case = load_results(tmp_path / "sanctions_2025"), load_results(tmp_path / "open_venezuela")
+    cmp = compare_cases(base, case)
+    lines = summary_lines(cmp)
+    assert lines[0] == "open_venezuela against sanctions_2025 (gulf_coast_2026)"
+    t = cmp.tables
+    bridge = t["compare_bridge"]
+    for refinery, steps in bridge.groupby("refinery_id"):
+        s = steps.set_index("step")["kusd_per_day"]
+        assert s["base margin"] + s.drop(["base margin", "case margin"]).sum() == pytest.approx(
+            s["case margin"], abs=1e-6 * max(1.0, abs(s["case margin"]))), refinery
+    coast = t["compare_refineries"].set_index("refinery_id").loc["coast"]
+    assert coast["base_margin_kusd_per_day"] == pytest.approx(base.objective_kusd_per_day, rel=1e-9)
+    assert coast["case_margin_kusd_per_day"] == pytest.approx(case.objective_kusd_per_day, rel=1e-9)
+    origins = t["compare_origins"]
+    venezuela = origins[(origins["refinery_id"] == "coast") & (origins["origin"] == "Venezuela")].iloc[0]
+    slate = case.tables["slate"]
+    assert venezuela["case_volume_kbd"] == pytest.approx(slate.loc[slate["origin"] == "Venezuela", "volume_kbd"].sum())
+    per_refinery = origins[origins["refinery_id"] != "coast"].groupby("origin")["volume_change_kbd"].sum()
+    coast_rows = origins[origins["refinery_id"] == "coast"].set_index("origin")["volume_change_kbd"]
+    pd.testing.assert_series_equal(per_refinery.sort_index(), coast_rows.sort_index(), check_names=False,
+                                   atol=1e-6)
