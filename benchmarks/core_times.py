@@ -22,7 +22,7 @@ import highspy  # noqa: E402
 from optimizer.data import derive  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
 from optimizer.results import build_tables, self_check, write_atomic  # noqa: E402
-from optimizer.solve import SlateSolver, _solver  # noqa: E402
+from optimizer.solve import SlateSolver  # noqa: E402
 from optimizer.validate import load_instance  # noqa: E402
 from tests.generate import generate  # noqa: E402
 

@@ -25,7 +25,7 @@ from optimizer.model import CONSTRAINT_INDEX, build_model
 from optimizer.paths import matching_rows, parse_override
 from optimizer.results import write_atomic
 from optimizer.run import resolve_all
-from optimizer.solve import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver, _STATUS
+from optimizer.solve import _STATUS, INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver
 from optimizer.validate import load_instance
 
 DEFINITIONS = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")  # not limits: never soft
@@ -158,7 +158,8 @@ def describe_limit(instance: Instance, d: ModelData, family: str, index: Any, si
         return f"the crude unit at {ref} must run {'at least' if at_min else 'at most'} {value:g} kb/d"
     if family == "unit_capacity":
         value = d.unit_min_feed_kbd[(k[0], k[1])] if at_min else d.unit_capacity_kbd[(k[0], k[1])]
-        return f"the {d.unit_type[(k[0], k[1])]} unit {k[1]} at {ref} takes {'at least' if at_min else 'at most'} {value:g} kb/d"
+        limit = "at least" if at_min else "at most"
+        return f"the {d.unit_type[(k[0], k[1])]} unit {k[1]} at {ref} takes {limit} {value:g} kb/d"
     if family == "crude_availability":
         return f"at most {d.availability_kbd[k[0]]:g} kb/d of {_name(instance, 'crudes', k[0])} is on offer"
     if family in ("policy_cap", "policy_floor"):
@@ -222,7 +223,8 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
             elif family.startswith(("slate_", "blend_spec", "product_ratio")):
                 unit_value = f"{amount_words} of relaxation is worth {worth:,.1f} kUSD/d"
             else:
-                unit_value = f"one more kb/d {'of relaxation ' if side == 'lower' else ''}is worth ${abs(dual):,.2f}/bbl"
+                relaxed = "of relaxation " if side == "lower" else ""
+                unit_value = f"one more kb/d {relaxed}is worth ${abs(dual):,.2f}/bbl"
             holds = ""
             if rng is not None and family not in ("slate_api_min", "slate_api_max", "slate_sulfur_max",
                                                   "slate_tan_max", "blend_spec_min", "blend_spec_max",
@@ -350,7 +352,8 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
                    else "No relaxation of the soft limits makes a plan possible.")
         for family, index, amount, how in relaxations:
             source = source_of(family, index, "upper" if how.startswith("raise") else "lower")[0]
-            click.echo(f"  - {describe_row(resolved, d, family, index, 'upper' if how.startswith('raise') else 'lower')}"
+            side = "upper" if how.startswith("raise") else "lower"
+            click.echo(f"  - {describe_row(resolved, d, family, index, side)}"
                        f": {how} by {amount:,.3f} ({source.where(resolved)})")
             rows.append({"family": family, **dict(zip(CONSTRAINT_INDEX[family], _keys(index))),
                          "side": "elastic", "input": source.where(resolved), "table": source.table,

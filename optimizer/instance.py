@@ -369,7 +369,8 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
             problems.append(Problem(MANIFEST, f"is not valid TOML: {exc}.", "fix the syntax at the place named."))
     for key in manifest:
         if key not in _TOP_KEYS:
-            problems.append(Problem(MANIFEST, f"has an unknown key {key!r}.", f"use only: {', '.join(sorted(_TOP_KEYS))}."))
+            problems.append(Problem(MANIFEST, f"has an unknown key {key!r}.",
+                                    f"use only: {', '.join(sorted(_TOP_KEYS))}."))
 
     raw_tables: dict[str, tuple[RawTable, str]] = {}
     workbook = manifest.get("workbook")
@@ -406,7 +407,8 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
                     raw_tables[spec.name] = (raw, csv_path.name)
             elif spec.required:
                 problems.append(Problem(f"{spec.name}.csv", f"is missing from {folder}.",
-                                        f"create it with the header: {','.join(c.name for c in spec.columns if c.required)}."))
+                                        "create it with the header: "
+                                        f"{','.join(c.name for c in spec.columns if c.required)}."))
 
     tables: dict[str, pd.DataFrame] = {}
     origins: dict[str, dict[str, tuple[str, int]]] = {}

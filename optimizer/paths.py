@@ -126,7 +126,8 @@ def apply_override(instance: Instance, override: Override, where: str, problems:
             known = ", ".join(list(frame.index[:12])) + (" ..." if len(frame) > 12 else "")
             hint = f"use a row id of {path.table}: {known or '(the table is empty)'}."
         else:
-            hint = f"check the value; {path.filter_column} holds: {', '.join(sorted(set(map(str, frame[path.filter_column]))))[:300]}."
+            present = ", ".join(sorted(set(map(str, frame[path.filter_column]))))[:300]
+            hint = f"check the value; {path.filter_column} holds: {present}."
         problems.append(Problem(where, f"points at no row of {path.table}.", hint, value=str(path)))
         return
     spec = TABLES_BY_NAME[path.table].column(path.column)

@@ -99,7 +99,8 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("api_min_deg", "number", "Lightest-allowed slate: minimum slate API (imposed as a maximum "
                    "volume-blended specific gravity)."),
-            Column("api_max_deg", "number", "Maximum slate API (imposed as a minimum volume-blended specific gravity)."),
+            Column("api_max_deg", "number",
+                   "Maximum slate API (imposed as a minimum volume-blended specific gravity)."),
             Column("sulfur_max_wt_pct", "number", "Maximum slate sulfur, mass-weighted.", minimum=0),
             Column("tan_max_mg_koh_per_g", "number", "Maximum slate total acid number, mass-weighted.", minimum=0),
             Column(

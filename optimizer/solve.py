@@ -152,7 +152,8 @@ def _extract(m: pyo.ConcreteModel, opt: Highs, results: Any, out: SolveResult, w
         entries = {}
         for index, c in con.items():
             i = rows[c]
-            entries[index] = (activity[i], None if lower[i] <= -inf else lower[i], None if upper[i] >= inf else upper[i])
+            low = None if lower[i] <= -inf else lower[i]
+            entries[index] = (activity[i], low, None if upper[i] >= inf else upper[i])
         out.constraint_rows[con.local_name] = entries
     # HiGHS reports duals and reduced costs as d(objective)/d(bound) for a maximisation as well;
     # tests/test_families.py and tests/test_ranging.py check that sign against hand derivations and re-solves.

@@ -159,7 +159,7 @@ def check_stream_flow(instance: Instance) -> Iterator[Problem]:
                 yield _problem(instance, "refineries", r, "refinery_id", r,
                                f"makes stream {s!r} but nothing at this refinery uses it (no unit feed, no blend).",
                                f"add a unit that takes {s} or a product that blends it, or make {s} a 'loss' stream.")
-    for s, kind in kinds.items():
+    for s in kinds:
         if s not in anywhere:
             consumers = any(s in used[r] for r in used)
             if consumers:
@@ -211,7 +211,8 @@ def check_policies(instance: Instance) -> Iterator[Problem]:
             yield _problem(instance, "policies", k, "kind", kind, "carries a tariff but is not a tariff rule.",
                            "set kind = tariff, or clear tariff_pct and tariff_usd_per_bbl.")
         if kind == "tariff" and not has_tariff:
-            yield _problem(instance, "policies", k, "tariff_pct", "", "a tariff needs tariff_pct or tariff_usd_per_bbl.",
+            yield _problem(instance, "policies", k, "tariff_pct", "",
+                           "a tariff needs tariff_pct or tariff_usd_per_bbl.",
                            "give one of them.")
         if kind in ("ban", "tariff") and has_volume:
             yield _problem(instance, "policies", k, "volume_kbd", rule["volume_kbd"], f"a {kind} takes no volume.",
