@@ -131,6 +131,9 @@ from optimizer.report_cli import compare, report  # noqa: E402
 
 main.add_command(compare)
 main.add_command(report)
+from optimizer.sweep import sweep  # noqa: E402
+
+main.add_command(sweep)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,297 @@
+"""`crudeslate sweep`: many solves over a grid of parameter values, fast, parallel and resumable.
+
+    crudeslate sweep INSTANCE --vary PATH OP SPEC [--vary ...] [--zip] [--scenario NAME]...
+                     [--jobs N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
+
+The pieces: `sweep_spec` (what the options mean), `sweep_plan` (every point checked, then turned
+into LP changes before any solve), `sweep_lp` (the Pyomo model read into HiGHS arrays once),
+`sweep_engine` (the solve loop and where it runs: this process, a process pool, Dask) and
+`sweep_output` (part files, assembled tables, manifest, plots). This module ties them together
+and holds the click command; heavy imports stay inside functions so `crudeslate --help` is fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from optimizer.errors import CrudeSlateError, UsageError
+
+EXIT_INTERRUPTED = 130
+
+
+class SweepInterrupted(CrudeSlateError):
+    """Ctrl-C (or a lost worker): the finished batches are on disk and `--resume` carries on."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class SweepWorkerError(CrudeSlateError):
+    exit_code = 4
+
+
+@dataclass
+class SweepOutcome:
+    out: Path
+    points: int
+    statuses: dict[str, int]
+    summary: Path
+    long: Path
+    plots: list[str]
+    manifest: dict[str, Any]
+    already_done: bool = False
+    resumed_batches: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        from optimizer.solve import EXIT_CODES
+
+        return max((EXIT_CODES.get(s, 4) for s in self.statuses), default=0)
+
+
+def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scenarios: list[str] | tuple[str, ...] = (),
+              zipped: bool = False, jobs: int = 1, scheduler: Any = None, out: str | Path | None = None,
+              resume: bool = False, batch_size: int | None = None, plots: bool = True,
+              progress: bool | None = None, on_batch: Callable[[int], None] | None = None) -> SweepOutcome:
+    """Run a sweep end to end (see the module docstring); the library entry point behind the command.
+
+    `scheduler`: None (a process pool of `jobs`, or this process when jobs == 1), "local", a Dask
+    scheduler address, or a Dask cluster object. `on_batch(done)` is called after each batch is on disk.
+    """
+    from optimizer.instance import BASE_SCENARIO
+    from optimizer.scenarios import chain
+    from optimizer.sweep_output import LONG, SUMMARY, SweepFolder
+    from optimizer.sweep_plan import LONG_HEADER, definition_key, plan_sweep, summary_header
+    from optimizer.sweep_spec import default_batch_size, grid_indices, parse_varies, sweep_name
+    from optimizer.validate import load_instance
+
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+    varies = parse_varies(tuple(vary))
+    if jobs < 1:
+        raise UsageError("--jobs must be at least 1.")
+    instance = load_instance(instance_path)
+    names = list(dict.fromkeys(scenarios or [BASE_SCENARIO]))
+    for name in names:
+        chain(instance, name)  # UsageError for an unknown scenario
+    grid = grid_indices(varies, zipped)
+    total = len(grid) * len(names)
+    size = batch_size or default_batch_size(total)
+    target = Path(out) if out else Path("results") / instance.name / f"sweep-{sweep_name(varies, zipped)}"
+    key = definition_key(instance, names, varies, zipped, size)
+    folder = SweepFolder(target, key)
+    definition = {"instance": str(Path(instance_path).resolve()), "scenarios": names, "vary": [v.text for v in varies],
+                  "zip": zipped, "batch_size": size, "points": total}
+
+    if resume and folder.started_key() is None and folder.finished_key() == key:
+        meta = _read_manifest(target)
+        return SweepOutcome(target, total, meta.get("statuses", {}), target / SUMMARY, target / LONG,
+                            meta.get("plots", []), meta, already_done=True)
+    if resume and folder.started_key() not in (None, key):
+        raise UsageError(f"{target} holds an unfinished sweep with other settings or inputs; run without --resume to "
+                         "start it over, or give another --out.")
+    timings["setup"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key)
+    timings["planning"] = time.perf_counter() - clock
+
+    batches = len(plan.batches)
+    if resume and folder.started_key() == key:
+        done = folder.done(batches)
+    else:
+        folder.start(definition)
+        done = set()
+    todo = [b for b in range(batches) if b not in done]
+    resumed = len(done)
+
+    clock = time.perf_counter()
+    solve_seconds, iterations, points_run = 0.0, 0, 0
+    finished_points = sum(plan.batches[b][1] - plan.batches[b][0] for b in done)
+    bar = _progress_bar(total, finished_points, progress)
+    engine = _engine(plan, todo, jobs, scheduler)
+    try:
+        with contextlib.closing(engine):
+            for output in engine:
+                folder.write_batch(output.batch, output.summary_csv, output.long_csv)
+                done.add(output.batch)
+                solve_seconds += output.solve_seconds
+                iterations += output.iterations
+                points_run += output.points
+                finished_points += output.points
+                if bar is not None:
+                    bar.update(output.points)
+                if on_batch is not None:
+                    on_batch(len(done))
+    except KeyboardInterrupt:
+        raise SweepInterrupted(f"interrupted: {finished_points} of {total} points are saved in {target}; run the same "
+                               "command with --resume to finish.") from None
+    except Exception as exc:
+        from optimizer.sweep_engine import WorkerLost
+
+        if isinstance(exc, WorkerLost | OSError) or type(exc).__module__.startswith("distributed"):
+            raise SweepWorkerError(f"{exc}; {finished_points} of {total} points are saved in {target}; run the "
+                                   "same command with --resume to finish.") from exc
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    timings["solving"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    header = summary_header(varies, origins)
+    folder.assemble(batches, header, LONG_HEADER)
+    timings["assembling"] = time.perf_counter() - clock
+    statuses = _status_counts(target / SUMMARY)
+    written: list[str] = []
+    if plots:
+        from optimizer.sweep_output import plot_sweep
+
+        clock = time.perf_counter()
+        neutral = [0.0 if v.op == "+=" else 1.0 if v.op == "*=" else None for v in varies]
+        written = plot_sweep(target, target / SUMMARY, [v.column for v in varies], [v.axis_label for v in varies],
+                             neutral, zipped)
+        timings["plotting"] = time.perf_counter() - clock
+    meta = _manifest(instance, definition, key, report, plan, statuses, written, timings, jobs, scheduler,
+                     solve_seconds, iterations, points_run, resumed)
+    folder.finish(meta)
+    return SweepOutcome(target, total, statuses, target / SUMMARY, target / LONG, written, meta,
+                        resumed_batches=resumed, timings=timings)
+
+
+def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any):
+    from optimizer.sweep_engine import run_dask, run_pool, run_serial
+
+    if scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs Dask distributed: pip install 'crudeslate[dask]'.") from None
+        return run_dask(plan, todo, scheduler, jobs)
+    if jobs > 1 and len(todo) > 1:
+        return run_pool(plan, todo, min(jobs, len(todo)))
+    return run_serial(plan, todo)
+
+
+def _progress_bar(total: int, initial: int, progress: bool | None):
+    """A bar with rate and ETA on a terminal; nothing when stderr is not a TTY (logs, CI, pipes)."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", dynamic_ncols=True, smoothing=0.1,
+                file=sys.stderr)
+
+
+def _status_counts(summary: Path) -> dict[str, int]:
+    import csv
+
+    counts: dict[str, int] = {}
+    with open(summary, newline="") as stream:
+        reader = csv.reader(stream)
+        column = next(reader).index("status")
+        for row in reader:
+            counts[row[column]] = counts.get(row[column], 0) + 1
+    return counts
+
+
+def _read_manifest(out: Path) -> dict[str, Any]:
+    import json
+
+    from optimizer.sweep_output import MANIFEST
+
+    return json.loads((out / MANIFEST).read_text())
+
+
+def _manifest(instance: Any, definition: dict[str, Any], key: str, report: Any, plan: Any, statuses: dict[str, int],
+              plots: list[str], timings: dict[str, float], jobs: int, scheduler: Any, solve_seconds: float,
+              iterations: int, points_run: int, resumed: int) -> dict[str, Any]:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    engine = ("dask " + (scheduler if isinstance(scheduler, str) else type(scheduler).__name__)) if scheduler \
+        else (f"process pool of {jobs}" if jobs > 1 else "this process")
+    versions = {"crudeslate": version("crudeslate"), "pyomo": version("pyomo"), "highspy": version("highspy"),
+                "python": platform.python_version()}
+    with contextlib.suppress(PackageNotFoundError):
+        versions["dask"] = version("distributed")
+    return {
+        "definition_key": key,
+        **definition,
+        "input_sha256": instance.input_hashes(),
+        "statuses": statuses,
+        "engine": engine,
+        "batches": len(plan.batches),
+        "batches_resumed": resumed,
+        "plots": plots,
+        "planning": {"notes": report.notes, "full_derivations": report.derivations,
+                     "validations": report.validations, "models_built": report.templates,
+                     "points_with_own_structure": report.structural_points, "base_solves": report.base_status},
+        "solver_options": {"interface": "highspy by index (LP read from the Pyomo model once)", "threads": 1,
+                           "hot_start": "each batch from the base optimum's basis, then point to point"},
+        "timings_seconds": {**{k: round(v, 4) for k, v in timings.items()}},
+        "this_run": {"points_solved": points_run, "highs_seconds": round(solve_seconds, 4),
+                     "ms_per_point_in_highs": round(1000 * solve_seconds / points_run, 4) if points_run else None,
+                     "simplex_iterations_per_point": round(iterations / points_run, 2) if points_run else None},
+        "versions": versions,
+    }
+
+
+@click.command()
+@click.argument("instance", type=click.Path())
+@click.option("--vary", "varies", multiple=True, metavar="PATH=SPEC", required=True,
+              help="A cell path, an operator (=, +=, *=) and the values: START:STOP:STEP (stop included), a comma "
+                   "list, or linspace(A,B,N). E.g. 'crudes.merey16.differential_usd_per_bbl+=-5:5:1' (repeatable: "
+                   "a full grid).")
+@click.option("--zip", "zipped", is_flag=True, help="Walk the --vary lists together instead of forming a grid.")
+@click.option("--scenario", "scenario_names", multiple=True, metavar="NAME",
+              help="Scenario the grid is applied to (repeatable; default base).")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes (each one HiGHS, threads = 1); with --scheduler local, Dask workers.")
+@click.option("--scheduler", metavar="ADDRESS|local",
+              help="Run the batches on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'.")
+@click.option("--out", type=click.Path(), help="Output folder (default results/<instance>/sweep-<name>).")
+@click.option("--resume", is_flag=True, help="Carry on an interrupted sweep in --out, skipping finished points.")
+@click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
+              help="Points per batch (default from the sweep's size; part of the sweep's definition).")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: tuple[str, ...], jobs: int,
+          scheduler: str | None, out: str | None, resume: bool, batch_size: int | None, no_plots: bool) -> None:
+    """Solve INSTANCE over a grid of parameter values; write one summary row per point and the slates.
+
+    Exit codes: 0 every point optimal; 1 bad input or a bad --vary PATH or SPEC (nothing is solved);
+    2 usage; 3 some points infeasible or unbounded (all results written); 4 solver failure or a lost
+    worker; 130 interrupted (finished points kept: run again with --resume).
+    """
+    try:
+        outcome = run_sweep(instance, varies, scenario_names, zipped=zipped, jobs=jobs, scheduler=scheduler, out=out,
+                            resume=resume, batch_size=batch_size, plots=not no_plots)
+    except CrudeSlateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    if outcome.already_done:
+        click.echo(f"Sweep already complete in {outcome.out} ({outcome.points} points); nothing to do.")
+    else:
+        t = outcome.timings
+        run = outcome.manifest["this_run"]
+        per_point = f", {run['ms_per_point_in_highs']:.2f} ms a point in HiGHS" if run["ms_per_point_in_highs"] else ""
+        resumed = f", {outcome.resumed_batches} batches resumed" if outcome.resumed_batches else ""
+        click.echo(f"Sweep of {outcome.points} points -> {outcome.out} (planning {t['planning']:.1f} s, solving "
+                   f"{t['solving']:.1f} s{per_point}{resumed})")
+    words = ", ".join(f"{n} {s}" for s, n in sorted(outcome.statuses.items()))
+    click.echo(f"  points: {words}")
+    if outcome.plots:
+        click.echo(f"  plots: {', '.join(outcome.plots)}")
+    if outcome.exit_code:
+        click.echo("  some points have no optimal plan; their status is in sweep_summary.csv", err=True)
+    sys.exit(outcome.exit_code)

@@ -1,0 +1,161 @@
+"""The built Pyomo model as HiGHS arrays, with each coefficient's expression kept to re-evaluate.
+
+A sweep builds the Pyomo model once per structure and reads it into plain arrays (costs, bounds,
+column-wise matrix). Every number of those arrays that depends on a mutable Param keeps its Pyomo
+expression, indexed by the Params it reads, so a change of a few Params re-evaluates only the LP
+entries that read them. HiGHS is then driven by index (`optimizer.sweep_engine`): no Pyomo in the
+solve loop, which is what makes a swept point cost about what HiGHS alone costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.visitor import identify_mutable_parameters
+from pyomo.repn import generate_standard_repn
+
+from optimizer.sweep_engine import INF, Block, LpArrays
+
+ParamKey = tuple[str, Any]  # (Param name, index), as in `optimizer.model.param_values`
+Cell = tuple  # ("cost", j) | ("coef", k) | ("row", i) | ("col", j)
+
+
+def _number(expr: Any) -> float | None:
+    return None if expr is None else float(pyo.value(expr))
+
+
+class LpTemplate:
+    """One built model read into HiGHS arrays; `block` re-evaluates the entries a set of Params feeds."""
+
+    def __init__(self, model: pyo.ConcreteModel):
+        self.model = model
+        self.columns = [v for var in model.component_objects(pyo.Var, active=True) for v in var.values()]
+        self.column_of = {id(v): j for j, v in enumerate(self.columns)}
+        self.rows = [c for con in model.component_objects(pyo.Constraint, active=True) for c in con.values()]
+        self.exprs: dict[Cell, Any] = {}
+        self.params: dict[ParamKey, Any] = {}
+        self.readers: dict[ParamKey, list[Cell]] = {}
+
+        objectives = list(model.component_data_objects(pyo.Objective, active=True))
+        assert len(objectives) == 1, "the crude-slate model has one objective"
+        objective = objectives[0]
+        self.maximize = objective.sense == pyo.maximize
+        repn = generate_standard_repn(objective.expr, compute_values=False, quadratic=False)
+        self.cost_exprs: dict[int, list[Any]] = {}
+        for var, coef in zip(repn.linear_vars, repn.linear_coefs):
+            self.cost_exprs.setdefault(self.column_of[id(var)], []).append(coef)
+        for j, terms in self.cost_exprs.items():
+            self._track(("cost", j), terms)
+        self.offset_expr = repn.constant
+        if not self._constant(repn.constant):
+            raise NotImplementedError("a swept objective constant is not supported")
+
+        self.row_exprs: list[tuple[Any, Any, Any]] = []
+        coef_rows, coef_cols, self.coef_exprs = [], [], []
+        for i, con in enumerate(self.rows):
+            repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
+            if repn.nonlinear_expr is not None or repn.quadratic_vars:
+                raise NotImplementedError(f"constraint {con.name} is not linear")
+            self.row_exprs.append((con.lower, con.upper, repn.constant))
+            self._track(("row", i), [e for e in (con.lower, con.upper, repn.constant) if e is not None])
+            for var, coef in zip(repn.linear_vars, repn.linear_coefs):
+                k = len(self.coef_exprs)
+                coef_rows.append(i)
+                coef_cols.append(self.column_of[id(var)])
+                self.coef_exprs.append(coef)
+                self._track(("coef", k), [coef])
+        self.coef_row = np.asarray(coef_rows, dtype=np.int32)
+        self.coef_col = np.asarray(coef_cols, dtype=np.int32)
+        for j, v in enumerate(self.columns):
+            self._track(("col", j), [e for e in (v.lower, v.upper) if e is not None])
+
+    @staticmethod
+    def _constant(expr: Any) -> bool:
+        if expr is None or isinstance(expr, (int, float)):
+            return True
+        return not any(True for _ in identify_mutable_parameters(expr))
+
+    def _track(self, cell: Cell, exprs: Iterable[Any]) -> None:
+        for expr in exprs:
+            if isinstance(expr, (int, float)):
+                continue
+            for param in identify_mutable_parameters(expr):
+                key = (param.parent_component().local_name, param.index())
+                self.params.setdefault(key, param)
+                readers = self.readers.setdefault(key, [])
+                if not readers or readers[-1] != cell:
+                    readers.append(cell)
+
+    # -- evaluating entries at the Params' current values -----------------------------------------
+
+    def _cost(self, j: int) -> float:
+        return float(sum(pyo.value(c) for c in self.cost_exprs.get(j, ())))
+
+    def _row(self, i: int) -> tuple[float, float]:
+        lower, upper, constant = self.row_exprs[i]
+        shift = float(pyo.value(constant)) if constant is not None else 0.0
+        return (-INF if lower is None else float(pyo.value(lower)) - shift,
+                INF if upper is None else float(pyo.value(upper)) - shift)
+
+    def _col(self, j: int) -> tuple[float, float]:
+        v = self.columns[j]
+        return (-INF if v.lower is None else float(pyo.value(v.lower)),
+                INF if v.upper is None else float(pyo.value(v.upper)))
+
+    def arrays(self) -> LpArrays:
+        """The whole LP at the Params' current values, column-wise."""
+        n = len(self.columns)
+        cost = np.array([self._cost(j) for j in range(n)], dtype=float)
+        bounds = np.array([self._col(j) for j in range(n)], dtype=float).reshape(n, 2)
+        rows = np.array([self._row(i) for i in range(len(self.rows))], dtype=float).reshape(len(self.rows), 2)
+        values = np.array([float(pyo.value(e)) for e in self.coef_exprs], dtype=float)
+        order = np.lexsort((self.coef_row, self.coef_col))
+        start = np.searchsorted(self.coef_col[order], np.arange(n + 1)).astype(np.int32)
+        return LpArrays(maximize=self.maximize, offset=_number(self.offset_expr) or 0.0, col_cost=cost,
+                        col_lower=bounds[:, 0].copy(), col_upper=bounds[:, 1].copy(),
+                        row_lower=rows[:, 0].copy(), row_upper=rows[:, 1].copy(), a_start=start,
+                        a_index=self.coef_row[order].copy(), a_value=values[order])
+
+    def cells(self, keys: Iterable[ParamKey]) -> list[Cell]:
+        """Every LP entry that reads one of these Params, in a fixed order."""
+        found = {cell for key in keys for cell in self.readers.get(key, ())}
+        return sorted(found)
+
+    def set_params(self, values: Mapping[ParamKey, float]) -> None:
+        for key, value in values.items():
+            param = self.params.get(key)
+            if param is not None:
+                param.set_value(value)
+
+    def block(self, cells: list[Cell], options: list[Mapping[ParamKey, float]],
+              base: Mapping[ParamKey, float]) -> Block:
+        """The values `cells` take under each option (Params to set on top of `base`); Params end at `base`."""
+        cost_cols = [c[1] for c in cells if c[0] == "cost"]
+        coefs = [c[1] for c in cells if c[0] == "coef"]
+        rows = [c[1] for c in cells if c[0] == "row"]
+        cols = [c[1] for c in cells if c[0] == "col"]
+        n = len(options)
+        cost = np.empty((n, len(cost_cols)))
+        coef = np.empty((n, len(coefs)))
+        row = np.empty((n, len(rows), 2))
+        col = np.empty((n, len(cols), 2))
+        for o, option in enumerate(options):
+            self.set_params(option)
+            cost[o] = [self._cost(j) for j in cost_cols]
+            coef[o] = [pyo.value(self.coef_exprs[k]) for k in coefs]
+            if rows:
+                row[o] = [self._row(i) for i in rows]
+            if cols:
+                col[o] = [self._col(j) for j in cols]
+            self.set_params({key: base[key] for key in option})
+        return Block(cost_cols=np.asarray(cost_cols, dtype=np.int32), cost=cost,
+                     coef_row=self.coef_row[coefs], coef_col=self.coef_col[coefs], coef=coef,
+                     row_index=np.asarray(rows, dtype=np.int32), row_lower=row[:, :, 0].copy(),
+                     row_upper=row[:, :, 1].copy(), col_index=np.asarray(cols, dtype=np.int32),
+                     col_lower=col[:, :, 0].copy(), col_upper=col[:, :, 1].copy())
+
+    def column_indices(self, var: pyo.Var, indices: list[Any]) -> np.ndarray:
+        return np.asarray([self.column_of[id(var[i])] for i in indices], dtype=np.int32)

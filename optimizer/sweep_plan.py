@@ -1,0 +1,440 @@
+"""Planning a sweep: check every point before any solve, and turn the points into LP changes.
+
+Per scenario the base is resolved, validated and derived once, the Pyomo model is built once and
+read into arrays (`optimizer.sweep_lp`), and its optimal basis found. Then each swept parameter is
+probed: its overrides are applied to the base tables (every value: the cell-range checks of `--set`)
+and the instance is derived in full at its lowest, highest and a middle value. What a probe shows:
+
+- which model Params the parameter moves. Parameters that move disjoint Params (and touch
+  different cells) are *separable*: a point's Params are the base's with each parameter's own
+  changes laid over. The last point of the sweep is derived in full to check that; a mismatch
+  makes every parameter joint.
+- how they move. `derive` turns a cell into Params by sums and products with other cells, so a
+  cell's Params are affine in it (API gravity, through specific gravity, is the exception). When
+  the middle probe lies on the line through the ends (to 1e-12), the values in between are read
+  off that line; otherwise every value is derived in full.
+- whether the model's rows and columns change (crude and unit yields can switch a stream on or
+  off, cut qualities can make a blend pooled). Such parameters, and those moving shared Params,
+  are derived in full for every combination of their values; a point whose structure differs
+  from the base gets a model of its own (built once per structure).
+
+Cross-table rules (`optimizer.validate`) are checked at the ends of every range, and at every corner
+of the parameters that share a table: those rules are linear in the swept cells, so holding at the
+corners they hold in between. The result is a `Plan` of numpy arrays for `optimizer.sweep_engine`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.data import ModelData, derive
+from optimizer.errors import InstanceError, Problem
+from optimizer.instance import BASE_SCENARIO, Instance
+from optimizer.model import build_model, param_values, structure_key
+from optimizer.paths import Override, apply_override, matching_rows
+from optimizer.results import origin_column
+from optimizer.scenarios import resolve
+from optimizer.sweep_engine import Block, Plan, Template, solve_base
+from optimizer.sweep_lp import LpTemplate, ParamKey
+from optimizer.sweep_spec import WHERE, Vary, format_value
+from optimizer.validate import validate
+
+# Columns whose numbers can change the model's rows and columns, not only its coefficients.
+STRUCTURAL_COLUMNS = {("crude_yields", "yield_vol_frac"), ("unit_yields", "yield_vol_frac"), ("cut_qualities", "value")}
+AFFINE_TOL = 1e-12  # relative: a middle probe this close to the line through the ends is on it
+MAX_CORNER_DIMS = 6  # a table shared by more swept parameters is checked at each one's ends only
+MAX_PROBLEMS_PER_VARY = 3  # out-of-range values listed per --vary; the rest are counted
+
+
+@dataclass
+class Source:
+    """Params supplied together: by one separable parameter (options = its values) or by a group of
+    joint parameters (options = the combinations of their values that occur)."""
+
+    dims: tuple[int, ...]
+    keys: list[ParamKey]
+    options: dict[tuple[int, ...], int]
+    values: np.ndarray  # (options, keys)
+    how: str
+    structural: frozenset[int] = frozenset()  # options whose model structure differs from the base
+
+
+@dataclass
+class PlanReport:
+    """What planning found and how long it took, for the manifest."""
+
+    notes: list[str] = field(default_factory=list)
+    derivations: int = 0
+    validations: int = 0
+    templates: int = 0
+    structural_points: int = 0
+    base_status: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+SUMMARY_TAIL = ("status", "objective_kusd_per_day", "crude_run_kbd")
+LONG_HEADER = ("point", "scenario", "refinery_id", "crude_id", "volume_kbd", "reduced_cost_usd_per_bbl")
+
+
+def flat_params(d: ModelData) -> dict[ParamKey, float]:
+    return {(name, index): float(value) for name, values in param_values(d).items() for index, value in values.items()}
+
+
+def _with_overrides(base: Instance, overrides: Sequence[Override], problems: list[Problem]) -> Instance:
+    """A copy of `base` sharing every table but those the overrides touch."""
+    clone = copy.copy(base)
+    clone.tables = dict(base.tables)
+    for table in {o.path.table for o in overrides}:
+        clone.tables[table] = base.tables[table].copy()
+    for override in overrides:
+        apply_override(clone, override, WHERE, problems)
+    return clone
+
+
+class ScenarioPlanner:
+    """Plans one scenario's points; `Planner` stacks the scenarios."""
+
+    def __init__(self, instance: Instance, scenario: str, varies: list[Vary], grid: list[tuple[int, ...]],
+                 report: PlanReport):
+        self.varies, self.grid, self.report, self.scenario = varies, grid, report, scenario
+        self.base = resolve(instance, scenario)
+        self._validate(self.base, {})
+        self.d0 = derive(self.base)
+        report.derivations += 1
+        self.p0 = flat_params(self.d0)
+        self.key0 = structure_key(self.d0)
+        self.model = build_model(self.d0)
+        self.lp = LpTemplate(self.model)
+        self._derived: dict[tuple[tuple[int, int], ...], tuple[tuple, dict[ParamKey, float], ModelData]] = {}
+
+    # -- applying values ---------------------------------------------------------------------------
+
+    def _overrides(self, choice: dict[int, int]) -> list[Override]:
+        return [Override(v.path, v.op, v.values[choice[i]]) for i, v in enumerate(self.varies) if i in choice]
+
+    def _describe(self, choice: dict[int, int]) -> str:
+        parts = [f"{self.varies[i].column}{format_value(self.varies[i].values[k])}" for i, k in sorted(choice.items())]
+        scenario = f"scenario {self.scenario}" + (", " if parts else "")
+        return scenario + ", ".join(parts)
+
+    def _instance(self, choice: dict[int, int]) -> Instance:
+        problems: list[Problem] = []
+        instance = _with_overrides(self.base, self._overrides(choice), problems)
+        if problems:
+            raise InstanceError(problems)
+        return instance
+
+    def _validate(self, instance: Instance, choice: dict[int, int]) -> None:
+        self.report.validations += 1
+        try:
+            validate(instance)
+        except InstanceError as exc:
+            where = self._describe(choice)
+            raise InstanceError([Problem(p.file, f"{p.message} (at {where})", p.hint, p.row, p.column, p.value)
+                                 for p in exc.problems]) from None
+
+    def derived(self, choice: dict[int, int]) -> tuple[tuple, dict[ParamKey, float], ModelData]:
+        """(structure key, Params, data) of the base with `choice`'s overrides, derived in full (cached)."""
+        key = tuple(sorted(choice.items()))
+        if key not in self._derived:
+            d = derive(self._instance(choice))
+            self.report.derivations += 1
+            self._derived[key] = (structure_key(d), flat_params(d), d)
+        return self._derived[key]
+
+    # -- checks before any solve -------------------------------------------------------------------
+
+    def check_values(self) -> None:
+        """Every value of every parameter through the cell-range checks of `--set`; all problems at once."""
+        problems: list[Problem] = []
+        suffix = f" (scenario {self.scenario})" if self.scenario != BASE_SCENARIO else ""
+        for vary in self.varies:
+            found: list[Problem] = []
+            values = vary.values if matching_rows(self.base, vary.path) else vary.values[:1]
+            for value in values:
+                _with_overrides(self.base, [Override(vary.path, vary.op, value)], found)
+            if len(found) > MAX_PROBLEMS_PER_VARY:
+                more = len(found) - MAX_PROBLEMS_PER_VARY
+                found = found[:MAX_PROBLEMS_PER_VARY] + [Problem(WHERE, f"has {more} more value(s) that fail the same "
+                                                                 "way.", "narrow the SPEC.", value=vary.text)]
+            problems.extend(Problem(p.file, p.message + suffix, p.hint, p.row, p.column, p.value) for p in found)
+        if problems:
+            raise InstanceError(problems)
+
+    def check_rules(self, zipped: bool) -> None:
+        """Cross-table rules at the ends of each range and the corners of parameters sharing a table."""
+        by_table: dict[str, list[int]] = {}
+        for i, vary in enumerate(self.varies):
+            by_table.setdefault(vary.path.table, []).append(i)
+        choices: list[dict[int, int]] = []
+        for dims in by_table.values():
+            ends = {i: sorted({int(np.argmin(self.varies[i].values)), int(np.argmax(self.varies[i].values))})
+                    for i in dims}
+            if zipped and len(dims) > 1:
+                # the walk's own points where a parameter reaches an end
+                for i in dims:
+                    choices.extend({j: k for j in dims} for k in ends[i])
+            elif len(dims) > MAX_CORNER_DIMS:
+                choices.extend({i: k} for i in dims for k in ends[i])
+            else:
+                choices.extend(dict(zip(dims, combo)) for combo in itertools.product(*(ends[i] for i in dims)))
+        seen = set()
+        for choice in choices:
+            key = tuple(sorted(choice.items()))
+            if key not in seen:
+                seen.add(key)
+                self._validate(self._instance(choice), choice)
+
+    # -- how each parameter moves the model ---------------------------------------------------------
+
+    def _probe(self, i: int) -> tuple[list[ParamKey], np.ndarray | None, str]:
+        """Params moved by parameter i, their values for each of its values (None: structural), and how."""
+        vary = self.varies[i]
+        values = np.asarray(vary.values)
+        first: dict[float, int] = {}
+        for k, value in enumerate(vary.values):
+            first.setdefault(value, k)
+        lo, hi = first[min(first)], first[max(first)]
+        middle = min((k for k in first.values() if k not in (lo, hi)),
+                     key=lambda k: abs(values[k] - (values[lo] + values[hi]) / 2), default=None)
+        probes = [k for k in (lo, middle, hi) if k is not None]
+        found = {k: self.derived({i: k}) for k in probes}
+        keys = sorted({key for skey, params, _ in found.values() if skey == self.key0
+                       for key, value in params.items() if value != self.p0[key]}, key=repr)
+        if any(skey != self.key0 for skey, _, _ in found.values()) or \
+                (vary.path.table, vary.path.column) in STRUCTURAL_COLUMNS:
+            return keys, None, "can change the model's structure"
+        if len(first) == len(probes):
+            table = [[found[first[value]][1][key] for key in keys] for value in vary.values]
+            return keys, np.array(table).reshape(len(values), len(keys)), "derived in full at every value"
+        assert middle is not None
+        at = {k: np.array([found[k][1][key] for key in keys]) for k in probes}
+        slope = (at[hi] - at[lo]) / (values[hi] - values[lo])
+        line = at[lo] + np.outer(values - values[lo], slope)
+        scale = np.maximum(1.0, np.maximum(np.abs(at[lo]), np.abs(at[hi])))
+        if np.all(np.abs(line[middle] - at[middle]) <= AFFINE_TOL * scale):
+            line[values == values[lo]], line[values == values[hi]] = at[lo], at[hi]
+            return keys, line, "affine: read off the line through 3 full derivations"
+        table = [[self.derived({i: first[value]})[1][key] for key in keys] for value in vary.values]
+        return keys, np.array(table).reshape(len(values), len(keys)), "not affine: derived in full at every value"
+
+    def sources(self) -> list[Source]:
+        """Group the parameters into sources of Params: separable ones alone, the rest joint."""
+        n = len(self.varies)
+        probed = [self._probe(i) for i in range(n)]
+        cells = [{(v.path.table, row, v.path.column) for row in matching_rows(self.base, v.path)} for v in self.varies]
+        root = list(range(n))
+
+        def find(i: int) -> int:
+            while root[i] != i:
+                i = root[i]
+            return i
+
+        structural = [i for i in range(n) if probed[i][1] is None]
+        for i, j in itertools.combinations(range(n), 2):
+            if cells[i] & cells[j] or set(probed[i][0]) & set(probed[j][0]) or (i in structural and j in structural):
+                root[find(j)] = find(i)
+        members: dict[int, list[int]] = {}
+        for i in range(n):
+            members.setdefault(find(i), []).append(i)
+        sources = []
+        for dims in members.values():
+            keys, table, how = probed[dims[0]]
+            if len(dims) == 1 and table is not None:
+                i = dims[0]
+                sources.append(Source((i,), keys, {(k,): k for k in range(len(self.varies[i].values))}, table,
+                                      f"{self.varies[i].column}: {how}"))
+            else:
+                why = "can change the model's structure" if len(dims) == 1 else "moves cells or Params another moves"
+                sources.append(self._joint(tuple(dims), why))
+        if len(sources) > 1 and not self._separable(sources):
+            self.report.notes.append(f"scenario {self.scenario}: the parameters' changes do not add up; "
+                                     "every point is derived in full")
+            return [self._joint(tuple(range(n)), "do not compose")]
+        return sources
+
+    def _joint(self, dims: tuple[int, ...], why: str) -> Source:
+        combos = sorted({tuple(point[i] for i in dims) for point in self.grid})
+        found = [self.derived(dict(zip(dims, combo))) for combo in combos]
+        keys = sorted({key for skey, params, _ in found if skey == self.key0
+                       for key, value in params.items() if value != self.p0[key]}, key=repr)
+        table = np.array([[params[key] for key in keys] if skey == self.key0 else [math.nan] * len(keys)
+                          for skey, params, _ in found]).reshape(len(combos), len(keys))
+        names = ", ".join(self.varies[i].column for i in dims)
+        return Source(dims, keys, {combo: o for o, combo in enumerate(combos)}, table,
+                      f"{names}: {why}: derived in full for each of {len(combos)} combination(s)",
+                      frozenset(o for o, (skey, _, _) in enumerate(found) if skey != self.key0))
+
+    def _separable(self, sources: list[Source]) -> bool:
+        """Does the last point of the base structure, derived in full, equal the base with each source laid over?"""
+        for point in reversed(self.grid):
+            options = [source.options[tuple(point[i] for i in source.dims)] for source in sources]
+            if not any(o in source.structural for source, o in zip(sources, options)):
+                break
+        else:
+            return True
+        skey, params, _ = self.derived(dict(enumerate(point)))
+        if skey != self.key0:
+            return False
+        composed = dict(self.p0)
+        for source, option in zip(sources, options):
+            composed.update(zip(source.keys, source.values[option].tolist()))
+        return all(abs(composed[k] - v) <= AFFINE_TOL * max(1.0, abs(v)) for k, v in params.items())
+
+    # -- the LP changes of every point ---------------------------------------------------------------
+
+    def templates(self, sources: list[Source]) -> tuple[list[Template], list[int], list[list[int]]]:
+        """The scenario's templates, and for each point its template (local index) and block options."""
+        pairs = self.d0.PAIRS
+        base_template, blocks, block_options = self._base_blocks(sources)
+        templates = [base_template]
+        point_template: list[int] = []
+        point_options: list[list[int]] = []
+        structural: dict[tuple, list[int]] = {}
+        for p, point in enumerate(self.grid):
+            options = [source.options[tuple(point[i] for i in source.dims)] for source in sources]
+            if any(o in source.structural for source, o in zip(sources, options)):
+                skey = self.derived(dict(enumerate(point)))[0]
+                structural.setdefault(skey, []).append(p)
+                point_template.append(-1)
+                point_options.append([])
+                continue
+            point_template.append(0)
+            point_options.append([block_options[b][tuple(options[s] for s in block)] for b, block in
+                                  enumerate(blocks)])
+        for points in structural.values():
+            self.report.structural_points += len(points)
+            index = len(templates)
+            templates.append(self._structural_template(points, pairs))
+            for o, p in enumerate(points):
+                point_template[p] = index
+                point_options[p] = [o]
+        return templates, point_template, point_options
+
+    def _base_blocks(self, sources: list[Source]) -> tuple[Template, list[tuple[int, ...]],
+                                                           list[dict[tuple[int, ...], int]]]:
+        readers: dict[tuple, set[int]] = {}
+        for s, source in enumerate(sources):
+            for cell in self.lp.cells(source.keys):
+                readers.setdefault(cell, set()).add(s)
+        by_sources: dict[tuple[int, ...], list[tuple]] = {}
+        for cell, found in readers.items():
+            by_sources.setdefault(tuple(sorted(found)), []).append(cell)
+        blocks: list[Block] = []
+        groups = sorted(by_sources)
+        options_of: list[dict[tuple[int, ...], int]] = []
+        for group in groups:
+            combos = sorted({tuple(sources[s].options[tuple(point[i] for i in sources[s].dims)] for s in group)
+                             for point in self.grid})
+            combos = [c for c in combos if not any(o in sources[s].structural for s, o in zip(group, c))]
+            assignments = []
+            for combo in combos:
+                assignment: dict[ParamKey, float] = {}
+                for s, o in zip(group, combo):
+                    assignment.update(zip(sources[s].keys, sources[s].values[o].tolist()))
+                assignments.append(assignment)
+            blocks.append(self.lp.block(sorted(by_sources[group]), assignments, self.p0))
+            options_of.append({combo: o for o, combo in enumerate(combos)})
+        lp = self.lp.arrays()
+        status, objective, basis = solve_base(lp)
+        self.report.base_status[self.scenario] = status if objective is None else f"{status}, {objective:.10g}"
+        buy = self.lp.column_indices(self.model.Buy, self.d0.PAIRS)
+        return Template(lp, basis, blocks, buy), groups, options_of
+
+    def _structural_template(self, points: list[int], pairs: list[tuple[str, str]]) -> Template:
+        """A model of its own for points whose structure differs from the base: one block, one option a point."""
+        data = [self.derived(dict(enumerate(self.grid[p]))) for p in points]
+        first = data[0][2]
+        model = build_model(first)
+        lp = LpTemplate(model)
+        base = flat_params(first)
+        keys = sorted({key for _, params, _ in data for key, value in params.items() if value != base[key]}, key=repr)
+        block = lp.block(lp.cells(keys), [{key: params[key] for key in keys} for _, params, _ in data], base)
+        arrays = lp.arrays()
+        _, _, basis = solve_base(arrays)
+        self.report.templates += 1
+        self.report.notes.append(f"scenario {self.scenario}: {len(points)} point(s) change the model's structure; "
+                                 "they share a model of their own")
+        return Template(arrays, basis, [block], lp.column_indices(model.Buy, pairs))
+
+
+def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], grid: list[tuple[int, ...]],
+               zipped: bool, batch_size: int, key: str) -> tuple[Plan, PlanReport, list[str]]:
+    """Check every point and plan the LP changes of all of them; InstanceError before any solve."""
+    start = time.perf_counter()
+    report = PlanReport()
+    templates: list[Template] = []
+    point_template: list[int] = []
+    point_options: list[list[int]] = []
+    prefixes: list[str] = []
+    labels: list[str] = []
+    pairs: list[tuple[str, str]] | None = None
+    origin_of: dict[str, str] = {}
+    planners = []
+    problems: list[Problem] = []
+    for scenario in scenarios:
+        try:
+            planner = ScenarioPlanner(instance, scenario, varies, grid, report)
+            planner.check_values()
+            planner.check_rules(zipped)
+            planners.append(planner)
+        except InstanceError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise InstanceError(problems)
+    for planner in planners:
+        sources = planner.sources()
+        report.notes.extend(f"scenario {planner.scenario}: {s.how}" for s in sources)
+        local, where, options = planner.templates(sources)
+        offset = len(templates)
+        templates.extend(local)
+        report.templates += 1
+        point_template.extend(offset + t for t in where)
+        point_options.extend(options)
+        if pairs is None:
+            pairs = planner.d0.PAIRS
+            origin_of = planner.d0.origin
+        assert pairs == planner.d0.PAIRS, "every scenario has the same refineries and crudes"
+        for point in grid:
+            labels.append(f"{len(prefixes)},{planner.scenario}")
+            prefixes.append(",".join([labels[-1], *(format_value(v.values[k]) for v, k in zip(varies, point))]))
+    assert pairs is not None
+    origins = sorted(set(origin_of.values()))
+    width = max(len(o) for o in point_options) if point_options else 0
+    options_array = np.full((len(point_options), max(width, 1)), -1, dtype=np.int32)
+    for p, options in enumerate(point_options):
+        options_array[p, :len(options)] = options
+    n = len(prefixes)
+    plan = Plan(
+        key=key, templates=templates, point_template=np.asarray(point_template, dtype=np.int32),
+        point_options=options_array, point_prefix=prefixes, point_label=labels,
+        pair_cells=[f"{r},{c}" for r, c in pairs],
+        origin_code=np.asarray([origins.index(origin_of[c]) for _, c in pairs], dtype=np.int64),
+        origins=len(origins), batches=[(s, min(s + batch_size, n)) for s in range(0, n, batch_size)],
+    )
+    report.seconds = time.perf_counter() - start
+    return plan, report, origins
+
+
+def summary_header(varies: list[Vary], origins: list[str]) -> list[str]:
+    return ["point", "scenario", *(v.column for v in varies), *SUMMARY_TAIL, *(origin_column(o) for o in origins),
+            "simplex_iterations"]
+
+
+def definition_key(instance: Instance, scenarios: list[str], varies: list[Vary], zipped: bool,
+                   batch_size: int) -> str:
+    """What decides a sweep's rows: a resumed sweep must match it exactly."""
+    from importlib.metadata import version
+
+    text = repr((sorted(instance.input_hashes().items()), scenarios, [(v.column, v.values) for v in varies], zipped,
+                 batch_size, version("crudeslate")))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
