@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLAGSHIP ?= instances/gulf_coast_2026
 BASELINE ?= sanctions_2025
+CASE ?= open_venezuela
+RESULTS := results/$(notdir $(FLAGSHIP))
 
-.PHONY: run test install lint docs golden clean
+.PHONY: run test install lint docs golden clean report
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +23,17 @@ run: $(STAMP)
 	$(BIN)/crudeslate solve $(FLAGSHIP) --all-scenarios --baseline $(BASELINE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check optimizer tests
 
 docs: $(STAMP)
 	$(BIN)/python -m optimizer.docs
+
+report: run
+	$(BIN)/crudeslate compare $(RESULTS)/$(BASELINE) $(RESULTS)/$(CASE)
+	$(BIN)/crudeslate report $(RESULTS)/$(CASE) --compare $(RESULTS)/$(BASELINE) --out $(RESULTS)/report-$(CASE)-vs-$(BASELINE).html
 
 clean:
 	rm -rf $(VENV) results/*/ .pytest_cache

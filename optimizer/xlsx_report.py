@@ -53,6 +53,7 @@ NAMES: dict[str, tuple[str, str | None]] = {  # column -> (label, number format)
 }
 ACRONYMS = {"api": "API", "fob": "FOB", "tan": "TAN", "lpg": "LPG", "fcc": "FCC", "aki": "AKI"}
 GREY = "808080"
+INFINITY = {True: "inf", False: "-inf"}
 
 
 def column_label(name: str) -> tuple[str, str | None]:
@@ -128,6 +129,8 @@ def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
                 continue
             if hasattr(value, "item"):  # numpy scalar -> Python
                 value = value.item()
+            if isinstance(value, float) and math.isinf(value):
+                value = INFINITY[value > 0]  # an unbounded range: xlsx has no infinite number
             cell = sheet.cell(row=i, column=j, value=value)
             if isinstance(value, bool):
                 cell.number_format = BOOLEAN
@@ -203,7 +206,16 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overvi
 def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     """Every table sheet of a workbook written here, with the CSV column names (row 2) as header."""
     sheets = pd.read_excel(path, sheet_name=None, header=HEADER_ROWS - 1)
-    return {name: frame for name, frame in sheets.items() if name != OVERVIEW}
+    tables = {name: frame for name, frame in sheets.items() if name != OVERVIEW}
+    for frame in tables.values():
+        for column in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[column]):
+                continue
+            cells = frame[column].dropna()
+            if len(cells) and cells.map(lambda x: isinstance(x, (int, float)) or x in INFINITY.values()).all() \
+                    and cells.isin(list(INFINITY.values())).any():
+                frame[column] = pd.to_numeric(frame[column])
+    return tables
 
 
 def _provenance(meta: dict[str, Any]) -> list[list[Any]]:
