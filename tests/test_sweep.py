@@ -1,0 +1,290 @@
+"""Sweeps: equal to fresh solves, the same rows whatever runs them, resumable, and strict about input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from optimizer import solve as solve_module
+from optimizer import sweep_engine
+from optimizer.cli import main
+from optimizer.data import derive
+from optimizer.scenarios import resolve
+from optimizer.solve import SlateSolver
+from optimizer.sweep import SweepInterrupted, run_sweep
+from optimizer.validate import load_instance, validate
+
+from .conftest import INSTANCES
+from .instance_builder import write_instance
+
+TOY = INSTANCES / "toy_two_crudes"
+TEXTBOOK = INSTANCES / "textbook_refinery"
+REL = 1e-7  # the issue's tolerance; the CSVs carry 10 significant digits
+
+
+def fresh(instance_path: Path, scenario: str, sets: list[str]):
+    """An independent solve of one point: resolve, validate, derive, SlateSolver."""
+    instance = resolve(load_instance(instance_path), scenario, sets)
+    validate(instance)
+    d = derive(instance)
+    return d, SlateSolver().solve(d)
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= REL * max(1.0, abs(a), abs(b))
+
+
+def assert_points_equal_fresh_solves(instance_path: Path, out: Path, sample: list[int]) -> None:
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    long = pd.read_csv(out / "sweep.csv")
+    swept = [c for c in summary.columns if c.endswith("=")]
+    for p in sample:
+        row = summary.iloc[p]
+        assert row["point"] == p
+        sets = [f"{c}{float(row[c])!r}" for c in swept]
+        d, res = fresh(instance_path, row["scenario"], sets)
+        assert row["status"] == res.status, sets
+        if not res.optimal:
+            assert not (long["point"] == p).any()
+            continue
+        assert close(row["objective_kusd_per_day"], res.objective_kusd_per_day), (sets, row["objective_kusd_per_day"])
+        rows = long[long["point"] == p].set_index(["refinery_id", "crude_id"])
+        assert len(rows) == len(d.PAIRS)
+        for pair in d.PAIRS:
+            assert close(rows.at[pair, "volume_kbd"], res.values["Buy"][pair]), (sets, pair)
+            assert close(rows.at[pair, "reduced_cost_usd_per_bbl"], res.reduced_costs["Buy"][pair]), (sets, pair)
+        assert close(row["crude_run_kbd"], sum(res.values["Buy"].values()))
+
+
+def test_status_words_match_solve():
+    assert sweep_engine.OPTIMAL == solve_module.OPTIMAL
+    assert set(sweep_engine._STATUS.values()) | {sweep_engine.ERROR} <= set(solve_module.EXIT_CODES)
+
+
+def test_grid_on_textbook_equals_fresh_solves(tmp_path):
+    # a price shift (affine: values read off a line) and a factor on a unit capacity, on two scenarios
+    out = tmp_path / "sweep"
+    outcome = run_sweep(TEXTBOOK, ["crudes.crude1.price_usd_per_bbl+=0:9:1.5",
+                                   "units.refinery/cracker.capacity_kbd*=0.5:1.5:0.25"],
+                        ["base", "bigger_cracker"], out=out, plots=False)
+    assert outcome.points == 2 * 7 * 5
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    assert list(summary["point"]) == list(range(70))
+    assert list(summary.columns[:4]) == ["point", "scenario", "crudes.crude1.price_usd_per_bbl+=",
+                                         "units.refinery/cracker.capacity_kbd*="]
+    assert summary.loc[0, "crudes.crude1.price_usd_per_bbl+="] == 0
+    assert summary.loc[4, "units.refinery/cracker.capacity_kbd*="] == 1.5
+    assert_points_equal_fresh_solves(TEXTBOOK, out, [0, 8, 17, 34, 35, 52, 69])
+
+
+def test_nonaffine_joint_and_infeasible_points_equal_fresh_solves(tmp_path):
+    # api_deg reaches the model through specific gravity (not affine: derived at every value); two
+    # varies of one cell are joint (derived per combination); a minimum run the light crude alone
+    # cannot meet makes the banned scenario infeasible at the top of the range, and the sweep goes on
+    out = tmp_path / "sweep"
+    outcome = run_sweep(TOY, ["crudes.heavy.api_deg=16:24:2", "crudes.heavy.price_usd_per_bbl+=-4,0,4",
+                              "crudes.heavy.price_usd_per_bbl*=0.9,1.1", "refineries.refinery.crude_min_run_kbd=0,70"],
+                        ["base", "heavy_banned"], out=out, plots=False)
+    assert outcome.statuses == {"optimal": 90, "infeasible": 30}
+    notes = " ".join(outcome.manifest["planning"]["notes"])
+    assert "crudes.heavy.api_deg=: not affine: derived in full at every value" in notes
+    assert "derived in full for each of 6 combination(s)" in notes
+    assert "refineries.refinery.crude_min_run_kbd=: derived in full at every value" in notes
+    assert_points_equal_fresh_solves(TOY, out, [0, 5, 11, 23, 36, 59, 60, 61, 97, 119])
+
+
+def test_a_point_that_changes_the_model_structure_gets_a_model_of_its_own(tmp_path):
+    # moving a supply tranche to another tier number changes the model's columns
+    folder = tmp_path / "tiers"
+    write_instance(folder, {
+        "refineries": [{"refinery_id": "refinery", "crude_capacity_kbd": 100, "sulfur_max_wt_pct": 2.0}],
+        "crudes": [{"crude_id": "light", "origin": "Alpha", "api_deg": 40, "sulfur_wt_pct": 0.5,
+                    "price_usd_per_bbl": 80, "availability_kbd": 60},
+                   {"crude_id": "heavy", "origin": "Beta", "api_deg": 20, "sulfur_wt_pct": 3.0,
+                    "price_usd_per_bbl": 65}],
+        "crude_tiers": [{"crude_id": "heavy", "tier": 1, "volume_kbd": 30, "price_adder_usd_per_bbl": 0},
+                        {"crude_id": "heavy", "tier": 2, "volume_kbd": 100, "price_adder_usd_per_bbl": 3}],
+        "streams": [{"stream_id": s, "kind": "intermediate"} for s in ("light_cut", "resid", "coker_liquid", "coke")],
+        "crude_yields": [{"crude_id": c, "stream_id": s, "yield_vol_frac": y} for c, s, y in (
+            ("light", "light_cut", 0.7), ("light", "resid", 0.3), ("heavy", "light_cut", 0.4), ("heavy", "resid", 0.6))],
+        "units": [{"refinery_id": "refinery", "unit_id": "coker", "unit_type": "coker", "capacity_kbd": 40}],
+        "unit_yields": [{"unit_type": "coker", "feed_stream_id": "resid", "product_stream_id": p, "yield_vol_frac": y}
+                        for p, y in (("coker_liquid", 0.8), ("coke", 0.2))],
+        "products": [{"product_id": p, "price_usd_per_bbl": v} for p, v in (("gasoline", 95), ("fuel_oil", 60),
+                                                                           ("coke", 20))],
+        "blend_components": [{"product_id": p, "stream_id": s} for p, s in (
+            ("gasoline", "light_cut"), ("gasoline", "coker_liquid"), ("fuel_oil", "resid"), ("coke", "coke"))],
+    })
+    out = tmp_path / "sweep"
+    outcome = run_sweep(folder, ["crude_tiers.heavy/2.tier=2,3", "crudes.heavy.price_usd_per_bbl+=-2:2:2"],
+                        out=out, plots=False)
+    planning = outcome.manifest["planning"]
+    assert planning["points_with_own_structure"] == 3
+    assert planning["models_built"] == 2
+    assert_points_equal_fresh_solves(folder, out, list(range(6)))
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in ("sweep_summary.csv", "sweep.csv")}
+
+
+TOY_GRID = ["crudes.heavy.price_usd_per_bbl+=-6:6:1", "units.refinery/coker.capacity_kbd*=0.5,1,1.5"]
+
+
+def test_same_rows_serially_in_a_pool_and_on_a_dask_local_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    serial = run_sweep(TOY, TOY_GRID, ["base", "heavy_banned"], out=tmp_path / "serial", batch_size=7, plots=False)
+    pooled = run_sweep(TOY, TOY_GRID, ["base", "heavy_banned"], out=tmp_path / "pool", jobs=2, batch_size=7,
+                       plots=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        dask = run_sweep(TOY, TOY_GRID, ["base", "heavy_banned"], out=tmp_path / "dask", scheduler=cluster,
+                         batch_size=7, plots=False)
+    assert serial.manifest["engine"] == "this process"
+    assert pooled.manifest["engine"] == "process pool of 2"
+    assert dask.manifest["engine"].startswith("dask")
+    assert _files(serial.out) == _files(pooled.out) == _files(dask.out)
+    assert serial.points == 78 and serial.manifest["batches"] == 12
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_resume_after_ctrl_c_gives_the_files_of_an_uninterrupted_run(tmp_path, jobs):
+    whole = run_sweep(TOY, TOY_GRID, out=tmp_path / "whole", batch_size=3, plots=False)
+    out = tmp_path / "interrupted"
+
+    def ctrl_c(done: int) -> None:
+        if done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as stopped:
+        run_sweep(TOY, TOY_GRID, out=out, jobs=jobs, batch_size=3, plots=False, on_batch=ctrl_c)
+    assert stopped.value.exit_code == 130
+    assert "run the same command with --resume" in str(stopped.value)
+    assert not (out / "sweep.csv").exists()
+    parts = sorted(p.name for p in (out / "parts").glob("*.summary.csv"))
+    assert len(parts) >= 4
+    assert not list((out / "parts").glob(".*"))  # no half-written file left behind
+    resumed = run_sweep(TOY, TOY_GRID, out=out, jobs=jobs, batch_size=3, plots=False, resume=True)
+    assert resumed.resumed_batches == len(parts)
+    assert resumed.manifest["this_run"]["points_solved"] == 39 - 3 * len(parts)
+    assert _files(out) == _files(whole.out)
+    assert not (out / "parts").exists()
+    again = run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, resume=True)
+    assert again.already_done
+
+
+def test_resume_refuses_a_sweep_started_with_other_settings(tmp_path):
+    out = tmp_path / "s"
+
+    def ctrl_c(done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted):
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0:1:1",
+                                       "--out", str(out), "--resume"])
+    assert result.exit_code == 2
+    assert f"error: {out} holds an unfinished sweep with other settings or inputs" in result.output
+
+
+def test_cli_writes_tables_manifest_and_plots(tmp_path):
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=-6:6:3",
+                                       "--vary", "units[unit_type=coker].capacity_kbd*=0.5,1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Sweep of 10 points -> {out} (planning ")
+    assert "  points: 10 optimal\n" in result.output
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    assert list(summary.columns) == ["point", "scenario", "crudes.heavy.price_usd_per_bbl+=",
+                                     "units[unit_type=coker].capacity_kbd*=", "status", "objective_kusd_per_day",
+                                     "crude_run_kbd", "origin_alpha_kbd", "origin_beta_kbd", "simplex_iterations"]
+    np.testing.assert_allclose(summary["origin_alpha_kbd"] + summary["origin_beta_kbd"], summary["crude_run_kbd"])
+    long = pd.read_csv(out / "sweep.csv")
+    assert list(long.columns) == ["point", "scenario", "refinery_id", "crude_id", "volume_kbd",
+                                  "reduced_cost_usd_per_bbl"]
+    assert len(long) == 10 * 2
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["statuses"] == {"optimal": 10}
+    assert meta["vary"] == ["crudes.heavy.price_usd_per_bbl+=-6:6:3", "units[unit_type=coker].capacity_kbd*=0.5,1"]
+    assert set(meta["input_sha256"]) >= {"instance.toml", "crudes.csv"}
+    for name in meta["plots"]:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(meta["plots"]) == 2
+
+
+def test_cli_exit_3_when_some_points_are_infeasible(tmp_path):
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "refineries.refinery.crude_min_run_kbd=0,70",
+                                       "--scenario", "heavy_banned", "--out", str(tmp_path / "s"), "--no-plots"])
+    assert result.exit_code == 3, result.output
+    assert "  points: 1 infeasible, 1 optimal\n" in result.output
+
+
+VALID_CRUDE_COLUMNS = ("api_deg, sulfur_wt_pct, tan_mg_koh_per_g, differential_usd_per_bbl, price_usd_per_bbl, "
+                       "freight_usd_per_bbl, availability_kbd")
+
+
+@pytest.mark.parametrize(("vary", "message"), [
+    ("crudes.heavy.price+=1:2:1",
+     "--vary, value 'crudes.heavy.price+=1:2:1': names no numeric column of crudes: 'price'. "
+     f"Fix: use one of: {VALID_CRUDE_COLUMNS}."),
+    ("crudez.heavy.price_usd_per_bbl=1",
+     "--vary, value 'crudez.heavy.price_usd_per_bbl=1': names no table with numbers: 'crudez'. Fix: use one of: "
+     "refineries: crude_capacity_kbd, crude_min_run_kbd,"),
+    ("crudes.heavy.price_usd_per_bbl+=1:5:0",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl+=1:5:0': has a range step of 0. Fix: write SPEC as "
+     "START:STOP:STEP (STOP included when the steps land on it), a comma list such as -5,0,2.5, or linspace(A,B,N)."),
+    ("crudes.heavy.price_usd_per_bbl+=5:1:1",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl+=5:1:1': has a range that never reaches its stop: from 5 by 1 "
+     "to 1."),
+    ("crudes.heavy.price_usd_per_bbl=linspace(60,70)",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl=linspace(60,70)': has 'linspace(60' in its list, which is not "
+     "a number."),
+    ("crudes.heavy.price_usd_per_bbl*=1,x",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl*=1,x': has 'x' in its list, which is not a number."),
+    ("heavy price up",
+     "--vary, value 'heavy price up': is not PATH OP SPEC. Fix: write e.g. "
+     "'crudes.merey16.differential_usd_per_bbl+=-5:5:1'. OP is =, += or *=; SPEC is START:STOP:STEP, a comma list "
+     "or linspace(A,B,N); PATH is TABLE.ROW_ID.COLUMN or TABLE[COLUMN=VALUE].COLUMN, over: refineries: "),
+    ("crudes.nosuch.price_usd_per_bbl+=1",
+     "--vary, value 'crudes.nosuch.price_usd_per_bbl': points at no row of crudes. Fix: use a row id of crudes: "
+     "light, heavy."),
+    ("crudes.heavy.price_usd_per_bbl+=-70,0",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl+=-70': would make crudes.heavy.price_usd_per_bbl = -5, below "
+     "its lowest allowed value 0. Fix: change the override."),
+])
+def test_cli_refuses_a_bad_path_or_spec_before_any_solve(tmp_path, vary, message):
+    out = tmp_path / "never"
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", vary, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: 1 problem found:\n  - " + message), result.output
+    assert not out.exists()
+
+
+def test_cli_usage_errors_exit_2(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0:2:1",
+                                  "--vary", "crudes.light.price_usd_per_bbl+=0,1", "--zip"])
+    assert result.exit_code == 2
+    assert result.output == ("error: --zip needs every --vary to have as many values: crudes.heavy.price_usd_per_bbl+= "
+                             "has 3, crudes.light.price_usd_per_bbl+= has 2.\n")
+    result = runner.invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0,1",
+                                  "--scenario", "nope"])
+    assert result.exit_code == 2
+    assert "error: unknown scenario 'nope'; the instance has: base, no_coker, heavy_banned." in result.output
+    result = runner.invoke(main, ["sweep", str(TOY)])
+    assert result.exit_code == 2
+    assert "Missing option '--vary'" in result.output
+
+
+def test_zip_walks_the_lists_together(tmp_path):
+    outcome = run_sweep(TOY, ["crudes.heavy.price_usd_per_bbl=60,65,70", "crudes.light.price_usd_per_bbl=75,80,85"],
+                        zipped=True, out=tmp_path / "z", plots=False)
+    summary = pd.read_csv(outcome.summary)
+    assert summary[["crudes.heavy.price_usd_per_bbl=", "crudes.light.price_usd_per_bbl="]].values.tolist() == [
+        [60, 75], [65, 80], [70, 85]]
+    assert_points_equal_fresh_solves(TOY, outcome.out, [0, 1, 2])
