@@ -102,13 +102,18 @@ def refinery_order(res: CaseResults) -> list[str]:
 
 
 def origin_colors(*cases: CaseResults) -> dict[str, str]:
-    """Origin -> colour, listed largest first; colours follow the alphabet so an origin keeps its colour from one
-    report of an instance to the next."""
-    order = origin_order(*cases)  # every origin on offer (slate.csv lists zero volumes too)
-    palette = colors_for(sorted(order))
+    """Origin -> colour for the origins taken in any of the cases, largest first. Colours go by volume (the
+    largest origin gets the first colour), the same in every chart of one report."""
+    order = origin_order(*cases)
+    palette = origin_palette(*cases)
     taken = {o for res in cases for o, x in res.tables["slate"].groupby("origin")["volume_kbd"].sum().items()
              if x > ZERO_KBD}
     return {origin: palette[origin] for origin in order if origin in taken}
+
+
+def origin_palette(*cases: CaseResults) -> dict[str, str]:
+    """A colour for every origin on offer (slate.csv lists zero volumes too), by volume over the cases."""
+    return colors_for(origin_order(*cases))
 
 
 def origin_slug(origin: str) -> str:
@@ -316,7 +321,7 @@ def _margin(case: CaseResults, cmp: Comparison | None) -> str:
     steps = [(s if k != "total" else f"{s} ({cmp.base_label if s.startswith('base') else cmp.case_label})", v, k)
              for s, v, k in steps]
     body = waterfall(steps, "kUSD/d", "margin bridge", "bridge")
-    lede = ("How the coast margin gets from the base to the case. Prices effects are valued at the case's volumes, "
+    lede = ("How the coast margin gets from the base to the case. Price effects are valued at the case's volumes, "
             "volume effects at the base's prices, so the steps add up exactly. 'Other crude costs' are supply-curve "
             "premia and crude-unit costs.")
     out = _section("bridge", f"Margin bridge: {cmp.base_label} to {cmp.case_label}", lede, body)
@@ -350,8 +355,13 @@ def _constraints(case: CaseResults, cmp: Comparison | None) -> str:
     binding = state[state["binding"] & (state["dual"].abs() >= 0.005)].copy()
     binding["order"] = -binding["dual"].abs()
     binding = binding.sort_values(["order", "family"], kind="stable").head(TOP_ROWS)
+    def unique(r: pd.Series) -> str:  # HiGHS ranging (issue 5) says when a marginal value is not one number
+        flag = r.get("dual_unique", True)
+        return "" if flag is True or str(flag).lower() == "true" or pd.isna(flag) else " (not unique: degenerate)"
+
     rows = [[escape(r["family"]), escape(_row_where(r)),
-             _fig(f"dual:{r['family']}:{_row_where(r)}", float(r["dual"]), number(float(r["dual"]), 2))]
+             _fig(f"dual:{r['family']}:{_row_where(r)}", float(r["dual"]), number(float(r["dual"]), 2))
+             + escape(unique(r))]
             for _, r in binding.iterrows()]
     body = _table(["constraint", "where", "marginal value"], rows, {2}) if rows else \
         '<p class="skipped">No inequality is at its bound with a marginal value.</p>'
@@ -451,9 +461,11 @@ def _sweep(folder: str | None, notes: list[str], origins: dict[str, str]) -> str
     scenarios = list(dict.fromkeys(ok["scenario"]))[:MAX_CURVES]
     colors = colors_for([str(x) for x in scenarios])
     slug_names = {origin_slug(o): o for o in origins}
-    origin_cols = [c for c in ok.columns if c.startswith("origin_") and ok[c].abs().max() > 0.05]
-    palette = colors_for(sorted(slug_names.get(c, c) for c in origin_cols))
-    ocolors = {slug_names.get(c, c): origins.get(slug_names.get(c, c), palette[slug_names.get(c, c)])
+    first_rows = ok[ok["scenario"] == scenarios[0]] if scenarios else ok
+    origin_cols = [c for c in ok.columns if c.startswith("origin_") and first_rows[c].abs().max() > 0.05]
+    origin_cols.sort(key=lambda c: -first_rows[c].mean())
+    fallback = colors_for(sorted(slug_names.get(c, c) for c in origin_cols))
+    ocolors = {slug_names.get(c, c): origins.get(slug_names.get(c, c), fallback[slug_names.get(c, c)])
                for c in origin_cols}
     blocks = []
     for x in params[:3]:
@@ -466,7 +478,7 @@ def _sweep(folder: str | None, notes: list[str], origins: dict[str, str]) -> str
         margin = line_chart([Series(str(sc), colors[str(sc)], list(zip(g[x], g["objective_kusd_per_day"])))
                              for sc, g in rows.groupby("scenario", sort=False) if sc in scenarios],
                             _axis_title(x), "margin, kUSD/d", "margin against the swept parameter", "sweep-margin",
-                            width=480, height=300)
+                            width=480, height=300, from_zero=False)
         first = rows[rows["scenario"] == scenarios[0]] if scenarios else rows
         volumes = line_chart([Series(slug_names.get(c, c), ocolors[slug_names.get(c, c)], list(zip(first[x], first[c])))
                               for c in origin_cols], _axis_title(x), "kb/d",
@@ -591,8 +603,8 @@ def build_report(results_dir: str | Path, other: str | Path | None = None, sweep
     sweep = None if sweep_dir is None else str(sweep_dir)
     value = None if value_dir is None else str(value_dir)
     sections = [_headline(case, cmp), _slate(case, cmp), _utilisation(case, cmp), _margin(case, cmp),
-                _constraints(case, cmp), _sweep(sweep, notes, origin_colors(case)), _value(value, notes, case.scenario),
-                _refinery_table(case, cmp), _provenance(case, base)]
+                _constraints(case, cmp), _sweep(sweep, notes, origin_palette(*([cmp.base, case] if cmp else [case]))),
+                _value(value, notes, case.scenario), _refinery_table(case, cmp), _provenance(case, base)]
     title = f"{case.instance_name}: {case.scenario}" + (f" against {cmp.base_label}" if cmp is not None else "")
     optional = []
     if sweep_dir is None:

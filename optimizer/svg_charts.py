@@ -257,12 +257,12 @@ class Series:
 
 def line_chart(series: list[Series], x_title: str, y_title: str, label: str, css_class: str = "",
                width: int = 620, height: int = 320, y_decimals: int = 1, x_decimals: int = 2,
-               markers: bool = True) -> str:
+               markers: bool = True, from_zero: bool = True) -> str:
     xs = [x for s in series for x, _ in s.points] or [0.0, 1.0]
     ys = [yv for s in series for _, yv in s.points] or [0.0, 1.0]
     x_ticks = nice_ticks(min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1.0)
-    y_ticks = nice_ticks(min(0.0, min(ys)) if min(ys) >= 0 else min(ys), max(ys) if max(ys) > min(ys) else
-                         max(ys) + 1.0)
+    y_lo = min(0.0, min(ys)) if from_zero else min(ys)
+    y_ticks = nice_ticks(y_lo, max(ys) if max(ys) > y_lo else y_lo + 1.0)
     left, right, top, bottom = 72, 14, 12, 44
     sx = (width - left - right) / (x_ticks[-1] - x_ticks[0])
     sy = (height - top - bottom) / (y_ticks[-1] - y_ticks[0])
