@@ -8,7 +8,7 @@ BASELINE ?= sanctions_2025
 CASE ?= open_venezuela
 RESULTS := results/$(notdir $(FLAGSHIP))
 
-.PHONY: run test install lint docs golden clean report
+.PHONY: run test install lint docs golden clean report bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -rs
+
+# every script in benchmarks/; the sweep one also rewrites its section of benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sweep_benchmark.py --write-results
+	for script in $(filter-out benchmarks/sweep_benchmark.py,$(wildcard benchmarks/*.py)); do \
+		$(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check optimizer tests

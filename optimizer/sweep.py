@@ -279,6 +279,9 @@ def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: 
     except CrudeSlateError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # while planning or assembling: whatever batches are done stay in parts/
+        click.echo("error: interrupted; run the same command with --resume to finish.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if outcome.already_done:
         click.echo(f"Sweep already complete in {outcome.out} ({outcome.points} points); nothing to do.")
     else:

@@ -13,6 +13,7 @@ This module is imported by worker processes; keep its imports light.
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import threading
 import time
@@ -228,6 +229,7 @@ class BatchSolver:
                 load_template(h, template, self._loaded, t)
                 template_id = t
                 current = [-1] * len(template.blocks)
+                buy = operator.itemgetter(*template.buy_cols.tolist())
             options = plan.point_options[p]
             for b, block in enumerate(template.blocks):
                 option = int(options[b])
@@ -241,8 +243,9 @@ class BatchSolver:
             if status == OPTIMAL:
                 objective = info.objective_function_value
                 solution = h.getSolution()
-                x = np.asarray(solution.col_value)[template.buy_cols]
-                rc = np.asarray(solution.col_dual)[template.buy_cols]
+                # highspy hands whole vectors over as lists: pick the Buy columns before numpy sees them
+                x = np.array(buy(solution.col_value))
+                rc = np.array(buy(solution.col_dual))
             seconds += time.perf_counter() - tick
             iterations += its
             statuses[status] = statuses.get(status, 0) + 1
