@@ -10,6 +10,7 @@ frozen; numbers formatted by unit (kb/d to one decimal, $/bbl to two, changes wi
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 OVERVIEW = "overview"
 HEADER_ROWS = 2
 MAX_WIDTH = 48
+WRAP_CHARS = 110
+PRINT_FIT_CHARS = 260  # column widths (characters) that still read when shrunk onto one landscape page
 
 # Column-name suffix -> (unit shown in the header, Excel number format). Longest suffixes first.
 UNITS: tuple[tuple[str, str, str], ...] = (
@@ -53,6 +56,7 @@ NAMES: dict[str, tuple[str, str | None]] = {  # column -> (label, number format)
 }
 ACRONYMS = {"api": "API", "fob": "FOB", "tan": "TAN", "lpg": "LPG", "fcc": "FCC", "aki": "AKI"}
 GREY = "808080"
+VALUE_BY_UNIT = ("base_value", "case_value", "change")
 INFINITY = {True: "inf", False: "-inf"}
 
 
@@ -124,7 +128,11 @@ def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
         top.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.cell(row=2, column=j, value=str(name)).font = grey
         values = frame[name].tolist()
+        row_units = frame["unit"].tolist() if "unit" in frame.columns and name in VALUE_BY_UNIT else None
         for i, value in enumerate(values, start=HEADER_ROWS + 1):
+            if row_units is not None:  # a metric per row (compare_summary): its unit decides its format
+                fmt = FORMAT_BY_UNIT.get(str(row_units[i - HEADER_ROWS - 1]), GENERAL)
+                fmt = f"+{fmt};-{fmt};{fmt}" if name == "change" else fmt
             if isinstance(value, float) and math.isnan(value):
                 continue
             if hasattr(value, "item"):  # numpy scalar -> Python
@@ -143,12 +151,15 @@ def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
     last = get_column_letter(max(1, len(frame.columns)))
     sheet.auto_filter.ref = f"A2:{last}{HEADER_ROWS + max(1, len(frame))}"
     sheet.print_title_rows = f"1:{HEADER_ROWS}"
-    _landscape(sheet)
+    widths = [sheet.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(frame.columns) + 1)]
+    # Shrunk onto one landscape page a wide table is unreadable on paper: spread it over as many pages across as
+    # keep about PRINT_FIT_CHARS characters a page.
+    _landscape(sheet, pages_wide=max(1, math.ceil(sum(widths) / PRINT_FIT_CHARS)))
 
 
-def _landscape(sheet: Worksheet) -> None:
+def _landscape(sheet: Worksheet, pages_wide: int = 1) -> None:
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToWidth = pages_wide
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
@@ -166,7 +177,7 @@ def _overview_sheet(sheet: Worksheet, overview: Overview) -> None:
             for j, text in enumerate(block.header, start=1):
                 sheet.cell(row=row, column=j, value=text).font = Font(bold=True)
             row += 1
-        for k, cells in enumerate(block.rows):
+        for k, cells in enumerate(_wrapped(block.rows)):
             fmt = block.formats[k] if k < len(block.formats) else None
             for j, value in enumerate(cells, start=1):
                 if isinstance(value, float) and math.isnan(value):
@@ -185,6 +196,18 @@ def _overview_sheet(sheet: Worksheet, overview: Overview) -> None:
 
         sheet.column_dimensions[get_column_letter(j)].width = min(70, max(12, width + 2))
     _landscape(sheet)
+
+
+def _wrapped(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows of one long text cell split into several rows: a cell's text overflowing far to the right would make
+    LibreOffice shrink the whole printed page to fit it (formats are per block row, so only single cells wrap)."""
+    out: list[list[Any]] = []
+    for cells in rows:
+        if len(cells) == 1 and isinstance(cells[0], str) and len(cells[0]) > WRAP_CHARS:
+            out.extend([line] for line in textwrap.wrap(cells[0], WRAP_CHARS, subsequent_indent="    "))
+        else:
+            out.append(cells)
+    return out
 
 
 def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overview) -> None:
@@ -221,10 +244,11 @@ def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
 def _provenance(meta: dict[str, Any]) -> list[list[Any]]:
     versions = meta.get("versions") or {}
     rows = [["instance", meta.get("instance_name", "")], ["instance folder", meta.get("instance", "")],
-            ["scenario", meta.get("scenario", "")],
-            ["overrides applied", "; ".join(meta.get("overrides") or []) or "none"],
-            ["status", f"{meta.get('status', '')} ({meta.get('termination', '')})"],
-            ["versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))]]
+            ["scenario", meta.get("scenario", "")]]
+    overrides = meta.get("overrides") or ["none"]
+    rows += [["overrides applied" if i == 0 else "", str(o)] for i, o in enumerate(overrides)]
+    rows += [["status", f"{meta.get('status', '')} ({meta.get('termination', '')})"],
+             ["versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))]]
     if meta.get("solver_options"):
         rows.append(["solver options", ", ".join(f"{k}={v}" for k, v in sorted(meta["solver_options"].items()))])
     return rows
@@ -289,7 +313,7 @@ def comparison_overview(comparison: Comparison, lines: list[str]) -> Overview:
     formats = [FORMAT_BY_UNIT.get(u) for u in summary["unit"]]
     sides = []
     for label, res in ((comparison.base_label, comparison.base), (comparison.case_label, comparison.case)):
-        sides += [[f"{label}: {key}", value] for key, value in _provenance(res.manifest)]
+        sides += [[f"{label}: {key}" if key else "", value] for key, value in _provenance(res.manifest)]
         sides.append([f"{label}: results folder", str(res.path.resolve())])
     hashes = [[name, digest, (comparison.case.manifest.get("input_sha256") or {}).get(name, "")]
               for name, digest in _hashes(comparison.base.manifest)]
