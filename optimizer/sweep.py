@@ -101,7 +101,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     timings["setup"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key)
+    plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key, jobs=jobs)
     timings["planning"] = time.perf_counter() - clock
 
     batches = len(plan.batches)

@@ -25,13 +25,17 @@ corners they hold in between. The result is a `Plan` of numpy arrays for `optimi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
 import math
+import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +117,14 @@ class ScenarioPlanner:
         self.key0 = structure_key(self.d0)
         self.model = build_model(self.d0)
         self.lp = LpTemplate(self.model)
-        self._derived: dict[tuple[tuple[int, int], ...], tuple[tuple, dict[ParamKey, float], ModelData]] = {}
+        self._derived: dict[tuple[tuple[int, int], ...], tuple[tuple, dict[ParamKey, float], ModelData | None]] = {}
+        self.pool: Executor | None = None  # set by `plan_sweep` when there are cores to spare
+
+    def _map(self, method: str, choices: list[dict[int, int]]) -> list[Any]:
+        """`method(choice)` for every choice: in the planning pool when there is one and work to share."""
+        if self.pool is None or len(choices) < 2:
+            return [getattr(self, method)(choice) for choice in choices]
+        return list(self.pool.map(_in_child, [(method, choice) for choice in choices]))
 
     # -- applying values ---------------------------------------------------------------------------
 
@@ -134,21 +145,42 @@ class ScenarioPlanner:
 
     def _validate(self, instance: Instance, choice: dict[int, int]) -> None:
         self.report.validations += 1
+        problems = self._problems_at(choice, instance)
+        if problems:
+            raise InstanceError(problems)
+
+    def _problems_at(self, choice: dict[int, int], instance: Instance | None = None) -> list[Problem]:
+        """Cross-table problems of the base with `choice`'s overrides, each saying which point it is."""
         try:
-            validate(instance)
+            validate(instance if instance is not None else self._instance(choice))
         except InstanceError as exc:
             where = self._describe(choice)
-            raise InstanceError([Problem(p.file, f"{p.message} (at {where})", p.hint, p.row, p.column, p.value)
-                                 for p in exc.problems]) from None
+            return [Problem(p.file, f"{p.message} (at {where})", p.hint, p.row, p.column, p.value)
+                    for p in exc.problems]
+        return []
 
-    def derived(self, choice: dict[int, int]) -> tuple[tuple, dict[ParamKey, float], ModelData]:
-        """(structure key, Params, data) of the base with `choice`'s overrides, derived in full (cached)."""
-        key = tuple(sorted(choice.items()))
-        if key not in self._derived:
-            d = derive(self._instance(choice))
-            self.report.derivations += 1
-            self._derived[key] = (structure_key(d), flat_params(d), d)
-        return self._derived[key]
+    def derived(self, choice: dict[int, int]) -> tuple[tuple, dict[ParamKey, float], ModelData | None]:
+        """The base with `choice`'s overrides derived in full (cached): its structure key, the Params that
+        differ from the base's, and (only when the structure differs) the data itself."""
+        self.prefetch([choice])
+        return self._derived[tuple(sorted(choice.items()))]
+
+    def prefetch(self, choices: list[dict[int, int]]) -> None:
+        """Derive every choice not derived yet, in the planning pool when there is one."""
+        missing = list({tuple(sorted(c.items())): c for c in choices
+                        if tuple(sorted(c.items())) not in self._derived}.items())
+        for (key, _), found in zip(missing, self._map("_derive", [c for _, c in missing])):
+            self._derived[key] = found
+        self.report.derivations += len(missing)
+
+    def _derive(self, choice: dict[int, int]) -> tuple[tuple, dict[ParamKey, float], ModelData | None]:
+        d = derive(self._instance(choice))
+        skey = structure_key(d)
+        diff = {k: v for k, v in flat_params(d).items() if self.p0.get(k) != v}
+        return skey, diff, d if skey != self.key0 else None
+
+    def _value(self, diff: dict[ParamKey, float], key: ParamKey) -> float:
+        return diff.get(key, self.p0[key])
 
     # -- checks before any solve -------------------------------------------------------------------
 
@@ -186,49 +218,59 @@ class ScenarioPlanner:
                 choices.extend({i: k} for i in dims for k in ends[i])
             else:
                 choices.extend(dict(zip(dims, combo)) for combo in itertools.product(*(ends[i] for i in dims)))
-        seen = set()
-        for choice in choices:
-            key = tuple(sorted(choice.items()))
-            if key not in seen:
-                seen.add(key)
-                self._validate(self._instance(choice), choice)
+        unique = list({tuple(sorted(c.items())): c for c in choices}.values())
+        self.report.validations += len(unique)
+        problems: list[Problem] = []
+        for found in self._map("_problems_at", unique):
+            problems.extend(p for p in found if p not in problems)
+        if problems:
+            raise InstanceError(problems)
 
     # -- how each parameter moves the model ---------------------------------------------------------
+
+    def _probes(self, i: int) -> tuple[dict[float, int], int, int | None, int]:
+        """Parameter i's distinct values (value -> first index) and the indices of its lowest, middle
+        (None with fewer than 3 values) and highest value."""
+        values = self.varies[i].values
+        first: dict[float, int] = {}
+        for k, value in enumerate(values):
+            first.setdefault(value, k)
+        lo, hi = first[min(first)], first[max(first)]
+        middle = min((k for k in first.values() if k not in (lo, hi)),
+                     key=lambda k: abs(values[k] - (values[lo] + values[hi]) / 2), default=None)
+        return first, lo, middle, hi
 
     def _probe(self, i: int) -> tuple[list[ParamKey], np.ndarray | None, str]:
         """Params moved by parameter i, their values for each of its values (None: structural), and how."""
         vary = self.varies[i]
         values = np.asarray(vary.values)
-        first: dict[float, int] = {}
-        for k, value in enumerate(vary.values):
-            first.setdefault(value, k)
-        lo, hi = first[min(first)], first[max(first)]
-        middle = min((k for k in first.values() if k not in (lo, hi)),
-                     key=lambda k: abs(values[k] - (values[lo] + values[hi]) / 2), default=None)
+        first, lo, middle, hi = self._probes(i)
         probes = [k for k in (lo, middle, hi) if k is not None]
         found = {k: self.derived({i: k}) for k in probes}
-        keys = sorted({key for skey, params, _ in found.values() if skey == self.key0
-                       for key, value in params.items() if value != self.p0[key]}, key=repr)
+        keys = sorted({key for skey, diff, _ in found.values() if skey == self.key0 for key in diff}, key=repr)
         if any(skey != self.key0 for skey, _, _ in found.values()) or \
                 (vary.path.table, vary.path.column) in STRUCTURAL_COLUMNS:
             return keys, None, "can change the model's structure"
         if len(first) == len(probes):
-            table = [[found[first[value]][1][key] for key in keys] for value in vary.values]
+            table = [[self._value(found[first[value]][1], key) for key in keys] for value in vary.values]
             return keys, np.array(table).reshape(len(values), len(keys)), "derived in full at every value"
         assert middle is not None
-        at = {k: np.array([found[k][1][key] for key in keys]) for k in probes}
+        at = {k: np.array([self._value(found[k][1], key) for key in keys]) for k in probes}
         slope = (at[hi] - at[lo]) / (values[hi] - values[lo])
         line = at[lo] + np.outer(values - values[lo], slope)
         scale = np.maximum(1.0, np.maximum(np.abs(at[lo]), np.abs(at[hi])))
         if np.all(np.abs(line[middle] - at[middle]) <= AFFINE_TOL * scale):
             line[values == values[lo]], line[values == values[hi]] = at[lo], at[hi]
             return keys, line, "affine: read off the line through 3 full derivations"
-        table = [[self.derived({i: first[value]})[1][key] for key in keys] for value in vary.values]
+        self.prefetch([{i: k} for k in first.values()])
+        table = [[self._value(self.derived({i: first[value]})[1], key) for key in keys] for value in vary.values]
         return keys, np.array(table).reshape(len(values), len(keys)), "not affine: derived in full at every value"
 
     def sources(self) -> list[Source]:
         """Group the parameters into sources of Params: separable ones alone, the rest joint."""
         n = len(self.varies)
+        self.prefetch([{i: k} for i in range(n) for k in self._probes(i)[1:] if k is not None]
+                      + ([dict(enumerate(self.grid[-1]))] if n > 1 else []))
         probed = [self._probe(i) for i in range(n)]
         cells = [{(v.path.table, row, v.path.column) for row in matching_rows(self.base, v.path)} for v in self.varies]
         root = list(range(n))
@@ -263,11 +305,11 @@ class ScenarioPlanner:
 
     def _joint(self, dims: tuple[int, ...], why: str) -> Source:
         combos = sorted({tuple(point[i] for i in dims) for point in self.grid})
+        self.prefetch([dict(zip(dims, combo)) for combo in combos])
         found = [self.derived(dict(zip(dims, combo))) for combo in combos]
-        keys = sorted({key for skey, params, _ in found if skey == self.key0
-                       for key, value in params.items() if value != self.p0[key]}, key=repr)
-        table = np.array([[params[key] for key in keys] if skey == self.key0 else [math.nan] * len(keys)
-                          for skey, params, _ in found]).reshape(len(combos), len(keys))
+        keys = sorted({key for skey, diff, _ in found if skey == self.key0 for key in diff}, key=repr)
+        table = np.array([[self._value(diff, key) for key in keys] if skey == self.key0 else [math.nan] * len(keys)
+                          for skey, diff, _ in found]).reshape(len(combos), len(keys))
         names = ", ".join(self.varies[i].column for i in dims)
         return Source(dims, keys, {combo: o for o, combo in enumerate(combos)}, table,
                       f"{names}: {why}: derived in full for each of {len(combos)} combination(s)",
@@ -281,13 +323,14 @@ class ScenarioPlanner:
                 break
         else:
             return True
-        skey, params, _ = self.derived(dict(enumerate(point)))
+        skey, diff, _ = self.derived(dict(enumerate(point)))
         if skey != self.key0:
             return False
-        composed = dict(self.p0)
+        composed: dict[ParamKey, float] = {}
         for source, option in zip(sources, options):
             composed.update(zip(source.keys, source.values[option].tolist()))
-        return all(abs(composed[k] - v) <= AFFINE_TOL * max(1.0, abs(v)) for k, v in params.items())
+        return all(abs(composed.get(k, self.p0[k]) - self._value(diff, k)) <= AFFINE_TOL * max(1.0, abs(self._value(
+            diff, k))) for k in set(diff) | set(composed))
 
     # -- the LP changes of every point ---------------------------------------------------------------
 
@@ -351,13 +394,17 @@ class ScenarioPlanner:
 
     def _structural_template(self, points: list[int], pairs: list[tuple[str, str]]) -> Template:
         """A model of its own for points whose structure differs from the base: one block, one option a point."""
-        data = [self.derived(dict(enumerate(self.grid[p]))) for p in points]
-        first = data[0][2]
+        self.prefetch([dict(enumerate(self.grid[p])) for p in points])
+        data = [self.derived(dict(enumerate(self.grid[p])))[2] for p in points]
+        assert all(d is not None for d in data)
+        params = [flat_params(d) for d in data if d is not None]
+        first = data[0]
+        assert first is not None
         model = build_model(first)
         lp = LpTemplate(model)
-        base = flat_params(first)
-        keys = sorted({key for _, params, _ in data for key, value in params.items() if value != base[key]}, key=repr)
-        block = lp.block(lp.cells(keys), [{key: params[key] for key in keys} for _, params, _ in data], base)
+        base = params[0]
+        keys = sorted({key for p in params for key, value in p.items() if value != base[key]}, key=repr)
+        block = lp.block(lp.cells(keys), [{key: p[key] for key in keys} for p in params], base)
         arrays = lp.arrays()
         _, _, basis = solve_base(arrays)
         self.report.templates += 1
@@ -366,9 +413,38 @@ class ScenarioPlanner:
         return Template(arrays, basis, [block], lp.column_indices(model.Buy, pairs))
 
 
+_CHILD: ScenarioPlanner | None = None  # the planner a forked planning worker inherited
+
+
+def _in_child(task: tuple[str, dict[int, int]]) -> Any:
+    method, choice = task
+    assert _CHILD is not None
+    return getattr(_CHILD, method)(choice)
+
+
+@contextlib.contextmanager
+def planning_pool(planner: ScenarioPlanner, jobs: int) -> Iterator[None]:
+    """Share the planner's derivations and validations among `jobs` forked processes (each inherits the
+    planner as it stands, so nothing is pickled but the choices and the results)."""
+    global _CHILD
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    _CHILD = planner
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    planner.pool = pool
+    try:
+        yield
+    finally:
+        planner.pool = None
+        _CHILD = None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], grid: list[tuple[int, ...]],
-               zipped: bool, batch_size: int, key: str) -> tuple[Plan, PlanReport, list[str]]:
-    """Check every point and plan the LP changes of all of them; InstanceError before any solve."""
+               zipped: bool, batch_size: int, key: str, jobs: int = 1) -> tuple[Plan, PlanReport, list[str]]:
+    """Check every point and plan the LP changes of all of them; InstanceError before any solve.
+    With jobs > 1 the full derivations and validations of each scenario are shared among processes."""
     start = time.perf_counter()
     report = PlanReport()
     templates: list[Template] = []
@@ -378,22 +454,26 @@ def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], gri
     labels: list[str] = []
     pairs: list[tuple[str, str]] | None = None
     origin_of: dict[str, str] = {}
-    planners = []
     problems: list[Problem] = []
+    planners = []
     for scenario in scenarios:
         try:
             planner = ScenarioPlanner(instance, scenario, varies, grid, report)
             planner.check_values()
-            planner.check_rules(zipped)
+            with planning_pool(planner, jobs):
+                planner.check_rules(zipped)
             planners.append(planner)
         except InstanceError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     if problems:
         raise InstanceError(problems)
+    planned = []
     for planner in planners:
-        sources = planner.sources()
+        with planning_pool(planner, jobs):
+            sources = planner.sources()
+            planned.append((planner, sources, planner.templates(sources)))
+    for planner, sources, (local, where, options) in planned:
         report.notes.extend(f"scenario {planner.scenario}: {s.how}" for s in sources)
-        local, where, options = planner.templates(sources)
         offset = len(templates)
         templates.extend(local)
         report.templates += 1
