@@ -13,6 +13,7 @@ solve without the rule), `ranging` (a dual times its validity range). They are n
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from optimizer.validate import validate
 COAST = "coast"
 CONFIRM_STEP_USD_PER_BBL = 0.01
 VOLUME_TOL_KBD = 1e-6
-MAX_SOLVES_PER_CURVE = 400
+MAX_SOLVES_PER_CURVE = 600  # a budget per curve; the trace reports how far it got
 PARAMETRIC = "parametric"
 RESOLVE = "resolve"
 
@@ -47,8 +48,10 @@ class Curve:
     price_basis: str  # "delivered" (one refinery) or "fob" (coast: price before freight and tariffs)
     current_price: float
     current_volume: float
-    breakpoints: list[tuple[float, float, float]]  # (price, volume just below, volume just above)
-    window: tuple[float, float]
+    breakpoints: list[tuple[float, float, float]]  # (price, volume on the piece below, on the piece above)
+    window: tuple[float, float]  # the price interval traced completely
+    complete: bool = True  # False when the solve budget ended the trace before the requested window
+    confirm: tuple[float, float] = (math.nan, math.nan)  # re-solved volumes 0.01 $/bbl below / above the breakeven
 
     def breakeven(self) -> tuple[float, str]:
         """The price at which the crude enters (not taken) or starts to leave (taken) the slate."""
@@ -100,12 +103,17 @@ class PriceParametric:
     def restore(self) -> None:
         self._set(0.0)
 
-    def breakpoints(self, lo: float, hi: float) -> list[float]:
-        """Every theta in (lo, hi) where the volume changes, by the intersection method."""
+    def breakpoints(self, lo: float, hi: float) -> tuple[list[float], tuple[float, float]]:
+        """Every theta where the volume changes, by the intersection method, and the traced interval.
+
+        Intervals nearest today's price (theta = 0) are searched first, so when the solve budget runs
+        out the breakpoints found form a complete picture of a contiguous interval around today's
+        price (returned with them), never a patchwork with gaps."""
         known = {lo: self.evaluate(lo), hi: self.evaluate(hi)}
-        stack, found = [(lo, hi)], []
-        while stack and self.solves < MAX_SOLVES_PER_CURVE:
-            a, b = stack.pop()
+        queue = [(self._distance(lo, hi), lo, hi)]
+        found = []
+        while queue and self.solves < MAX_SOLVES_PER_CURVE:
+            _, a, b = heapq.heappop(queue)
             (va, qa), (vb, qb) = known[a], known[b]
             if abs(qa - qb) <= VOLUME_TOL_KBD:
                 continue  # one linear piece
@@ -119,8 +127,15 @@ class PriceParametric:
             if abs(vt - (va - qa * (t - a))) <= _objective_tol(vt):
                 found.append(t)
             else:
-                stack.extend([(a, t), (t, b)])
-        return sorted(set(found))
+                heapq.heappush(queue, (self._distance(a, t), a, t))
+                heapq.heappush(queue, (self._distance(t, b), t, b))
+        traced_lo = max([b for _, a, b in queue if b <= 0], default=lo)
+        traced_hi = min([a for _, a, b in queue if a >= 0], default=hi)
+        return sorted({t for t in found if traced_lo <= t <= traced_hi}), (traced_lo, traced_hi)
+
+    @staticmethod
+    def _distance(a: float, b: float) -> float:
+        return 0.0 if a <= 0 <= b else min(abs(a), abs(b))
 
 
 def price_curve(solver: SlateSolver, d: ModelData, crude: str, scope: str, window_usd_per_bbl: float) -> Curve:
@@ -131,16 +146,20 @@ def price_curve(solver: SlateSolver, d: ModelData, crude: str, scope: str, windo
     hi = window_usd_per_bbl
     try:
         _, volume = para.evaluate(0.0)
-        thetas = para.breakpoints(lo, hi)
-        points = []
-        for t in thetas:
-            _, below = para.evaluate(t - CONFIRM_STEP_USD_PER_BBL)
-            _, above = para.evaluate(t + CONFIRM_STEP_USD_PER_BBL)
-            points.append((current + t, below, above))
+        thetas, (traced_lo, traced_hi) = para.breakpoints(lo, hi)
+        edges = [traced_lo, *thetas, traced_hi]
+        # the volume on each piece, from one solve inside it
+        pieces = [para.evaluate((x + y) / 2)[1] for x, y in zip(edges[:-1], edges[1:])]
+        points = [(current + t, pieces[i], pieces[i + 1]) for i, t in enumerate(thetas)]
+        curve = Curve(crude, scope, "fob" if scope == COAST else "delivered", current, volume, points,
+                      (current + traced_lo, current + traced_hi), complete=(traced_lo, traced_hi) == (lo, hi))
+        breakeven, _ = curve.breakeven()
+        if math.isfinite(breakeven):
+            curve.confirm = (para.evaluate(breakeven - current - CONFIRM_STEP_USD_PER_BBL)[1],
+                             para.evaluate(breakeven - current + CONFIRM_STEP_USD_PER_BBL)[1])
     finally:
         para.restore()
-    return Curve(crude, scope, "fob" if scope == COAST else "delivered", current, volume, points,
-                 (current + lo, current + hi))
+    return curve
 
 
 def crude_values(instance: Instance, scenario: str, crudes: list[str] | None = None,
@@ -161,14 +180,15 @@ def crude_values(instance: Instance, scenario: str, crudes: list[str] | None = N
     values, points = [], []
     for curve in curves:
         breakeven, direction = curve.breakeven()
-        confirm = next(((b, a) for p, b, a in curve.breakpoints if p == breakeven), (math.nan, math.nan))
+        confirm = curve.confirm
         values.append({
             "scenario": scenario, "crude_id": curve.crude_id, "refinery_id": curve.scope,
             "price_basis": curve.price_basis, "volume_kbd": curve.current_volume,
             "current_delivered_usd_per_bbl": curve.current_price, "breakeven_usd_per_bbl": breakeven,
             "direction": direction, "method": PARAMETRIC,
             "volume_below_breakeven_kbd": confirm[0], "volume_above_breakeven_kbd": confirm[1],
-            "window_from_usd_per_bbl": curve.window[0], "window_to_usd_per_bbl": curve.window[1],
+            "traced_from_usd_per_bbl": curve.window[0], "traced_to_usd_per_bbl": curve.window[1],
+            "curve_complete": curve.complete,
         })
         for price, below, above in curve.breakpoints:
             points.append({"scenario": scenario, "crude_id": curve.crude_id, "refinery_id": curve.scope,
