@@ -100,6 +100,10 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
                          "start it over, or give another --out.")
     timings["setup"] = time.perf_counter() - clock
 
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress:
+        click.echo(f"sweep: planning {total:,} points (every value checked before any solve)...", err=True)
     clock = time.perf_counter()
     plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key, jobs=jobs)
     timings["planning"] = time.perf_counter() - clock
@@ -183,14 +187,20 @@ def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any):
 
 def _progress_bar(total: int, initial: int, progress: bool | None):
     """A bar with rate and ETA on a terminal; nothing when stderr is not a TTY (logs, CI, pipes)."""
-    if progress is None:
-        progress = sys.stderr.isatty()
     if not progress:
         return None
+    import os
+
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", dynamic_ncols=True, smoothing=0.1,
-                file=sys.stderr)
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+        sized = size.columns > 0 and size.lines > 0
+    except (OSError, ValueError):
+        sized = False
+    # tqdm hides its bar on a pseudo-terminal of no size (some CI runners): give it one
+    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", dynamic_ncols=sized,
+                ncols=None if sized else 100, nrows=None if sized else 24, smoothing=0.1, file=sys.stderr)
 
 
 def _status_counts(summary: Path) -> dict[str, int]:

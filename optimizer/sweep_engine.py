@@ -17,6 +17,7 @@ import operator
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,23 +145,35 @@ def _fmt(x: float) -> str:
     return "%.10g" % (x + 0.0)
 
 
-def quiet_highs() -> highspy.Highs:
-    """A silent HiGHS (threads = 1). The first one in a process prints a banner on stdout: hide it."""
-    fd = None
-    with contextlib.suppress(OSError, ValueError):
-        import sys
+_banner_shown = False
+_banner_lock = threading.Lock()
 
-        sys.stdout.flush()
-        fd = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    try:
-        h = highspy.Highs()
-    finally:
-        if fd is not None:
-            os.dup2(fd, 1)
-            os.close(fd)
+
+def quiet_highs() -> highspy.Highs:
+    """A silent HiGHS (threads = 1). The first one in a process prints a banner on stdout: hide that one
+    (by pointing file descriptor 1 at /dev/null for the moment it takes; never again, as other threads
+    may be writing)."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            h = highspy.Highs()
+        else:
+            fd = None
+            with contextlib.suppress(OSError, ValueError):
+                import sys
+
+                sys.stdout.flush()
+                fd = os.dup(1)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.close(devnull)
+            try:
+                h = highspy.Highs()
+            finally:
+                _banner_shown = True
+                if fd is not None:
+                    os.dup2(fd, 1)
+                    os.close(fd)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     return h
@@ -365,7 +378,8 @@ def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int) -> Iterator
     futures = []
     try:
         shared = client.scatter(plan, broadcast=True)
-        futures = [client.submit(solve_batch, shared, b, pure=False, key=f"crudeslate-sweep-{plan.key}-{b}")
+        run = uuid.uuid4().hex[:8]  # a rerun on a long-lived cluster must not meet this run's task keys
+        futures = [client.submit(solve_batch, shared, b, pure=False, key=f"crudeslate-sweep-{plan.key}-{run}-{b}")
                    for b in todo]
         for future in as_completed(futures):
             yield future.result()
