@@ -104,7 +104,7 @@ def _with_overrides(base: Instance, overrides: Sequence[Override], problems: lis
 
 
 class ScenarioPlanner:
-    """Plans one scenario's points; `Planner` stacks the scenarios."""
+    """Checks and plans one scenario's points (`plan_sweep` stacks the scenarios)."""
 
     def __init__(self, instance: Instance, scenario: str, varies: list[Vary], grid: list[tuple[int, ...]],
                  report: PlanReport):
@@ -341,18 +341,21 @@ class ScenarioPlanner:
         templates = [base_template]
         point_template: list[int] = []
         point_options: list[list[int]] = []
-        structural: dict[tuple, list[int]] = {}
+        own: list[int] = []
         for p, point in enumerate(self.grid):
             options = [source.options[tuple(point[i] for i in source.dims)] for source in sources]
             if any(o in source.structural for source, o in zip(sources, options)):
-                skey = self.derived(dict(enumerate(point)))[0]
-                structural.setdefault(skey, []).append(p)
+                own.append(p)
                 point_template.append(-1)
                 point_options.append([])
                 continue
             point_template.append(0)
             point_options.append([block_options[b][tuple(options[s] for s in block)] for b, block in
                                   enumerate(blocks)])
+        self.prefetch([dict(enumerate(self.grid[p])) for p in own])
+        structural: dict[tuple, list[int]] = {}
+        for p in own:
+            structural.setdefault(self.derived(dict(enumerate(self.grid[p])))[0], []).append(p)
         for points in structural.values():
             self.report.structural_points += len(points)
             index = len(templates)
@@ -394,7 +397,6 @@ class ScenarioPlanner:
 
     def _structural_template(self, points: list[int], pairs: list[tuple[str, str]]) -> Template:
         """A model of its own for points whose structure differs from the base: one block, one option a point."""
-        self.prefetch([dict(enumerate(self.grid[p])) for p in points])
         data = [self.derived(dict(enumerate(self.grid[p])))[2] for p in points]
         assert all(d is not None for d in data)
         params = [flat_params(d) for d in data if d is not None]
