@@ -50,7 +50,7 @@ def value(instance: str, scenario: str, crudes: tuple[str, ...], refineries: tup
                                           "confirmed by re-solves 0.01 $/bbl either side",
                             "resolve": "margin without the rule minus margin with it",
                             "ranging": "HiGHS ranging of the optimal basis"}}
-        write_atomic(folder, tables, meta, extra=lambda staging: plot_curves(curves, staging / "volume_vs_price.png"))
+        write_atomic(folder, tables, meta, extra_files={"volume_vs_price.png": lambda path: plot_curves(curves, path)})
     except CrudeSlateError as exc:
         _fail(exc)
     from optimizer.report import print_values

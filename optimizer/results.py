@@ -5,16 +5,12 @@ Everything here reads a `SolveResult` and the scenario's `ModelData`; nothing re
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import platform
 import re
-import shutil
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -275,42 +271,19 @@ def manifest(instance: Instance, res: SolveResult, solver_options: dict[str, Any
     }
 
 
-def _positive_zero(frame: pd.DataFrame) -> pd.DataFrame:
-    """-0.0 prints as '-0': add 0.0 to every float column so equal results print equally."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column] + 0.0
-    return frame
-
-
 def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any], fmt: str = "csv",
-                 extra: Callable[[Path], None] | None = None) -> None:
+                 extra_files: dict[str, Callable[[Path], None]] | None = None) -> None:
     """Write every table (and manifest.json) into `out`, replacing it whole or not at all.
 
-    `extra(staging_folder)` may add files (plots) that land together with the tables."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    tables = {name: _positive_zero(frame) for name, frame in tables.items()}
-    try:
-        if fmt == "xlsx":
-            from optimizer.xlsx_report import results_writer
+    `extra_files` (file name -> writer of that path) land together with the tables, e.g. plots."""
+    from optimizer.result_files import csv_writer, json_writer, write_folder_atomic
 
-            results_writer(tables, meta)(staging / "results.xlsx")
-        else:
-            for name, frame in tables.items():
-                frame.to_csv(staging / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
-        (staging / "manifest.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
-        if extra is not None:
-            extra(staging)
-        if out.exists():
-            retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, retired)
-            os.replace(staging, out)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    if fmt == "xlsx":
+        from optimizer.xlsx_report import results_writer
+
+        files = {"results.xlsx": results_writer(tables, meta)}
+    else:
+        files = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
+    files["manifest.json"] = json_writer(meta)
+    files.update(extra_files or {})
+    write_folder_atomic(out, files)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,13 +91,6 @@ def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: 
 
 
 def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            frame.to_csv(stream, index=False, float_format="%.10g", lineterminator="\n")
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+    from optimizer.result_files import csv_writer, write_file_atomic
 
+    write_file_atomic(path, csv_writer(frame))
