@@ -115,10 +115,8 @@ def main() -> None:
     affected = [list(crudes.index[crudes["origin"] == "Venezuela"]), ["wcs"]]
     shifts = np.array([[varies[0].values[i], varies[1].values[j]] for i, j in grid])
 
-    tick = time.perf_counter()
     plan, report, _ = plan_sweep(instance, ["base"], varies, grid, False, size,
                                  definition_key(instance, ["base"], varies, False, size))
-    planning = time.perf_counter() - tick
 
     bound = LowerBound(instance, affected)
     engine, loop, lb_min, lb_read = [], [], [], []
@@ -140,17 +138,18 @@ def main() -> None:
     gap = float(np.max(np.abs(sweep_objectives - objectives) / np.abs(objectives)))
     assert gap < 1e-9, f"the sweep and HiGHS alone disagree by {gap:.2e} (relative) on some objective"
 
-    end_to_end: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    engines = {"1": (1, None), "2": (2, None), "dask": (2, "local")}
+    end_to_end: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(args.repeat):
-            for jobs in (1, 2):
+            for name, (jobs, scheduler) in engines.items():
                 tick = time.perf_counter()
-                outcome = run_sweep(args.instance, VARY, out=Path(folder) / f"jobs{jobs}", jobs=jobs, plots=False,
-                                    progress=False)
-                end_to_end[jobs].append({**outcome.timings, "total": time.perf_counter() - tick})
-        same = all((Path(folder) / "jobs1" / name).read_bytes() == (Path(folder) / "jobs2" / name).read_bytes()
-                   for name in ("sweep.csv", "sweep_summary.csv"))
-        long_mb = (Path(folder) / "jobs1" / "sweep.csv").stat().st_size / 1e6
+                outcome = run_sweep(args.instance, VARY, out=Path(folder) / name, jobs=jobs, scheduler=scheduler,
+                                    plots=False, progress=False)
+                end_to_end[name].append({**outcome.timings, "total": time.perf_counter() - tick})
+        same = all((Path(folder) / "1" / file).read_bytes() == (Path(folder) / other / file).read_bytes()
+                   for other in ("2", "dask") for file in ("sweep.csv", "sweep_summary.csv"))
+        long_mb = (Path(folder) / "1" / "sweep.csv").stat().st_size / 1e6
 
     # the path a sweep would take through the `solve` machinery: resolve + derive + SlateSolver, per point
     slate = SlateSolver()
@@ -161,6 +160,7 @@ def main() -> None:
     slate_ms = (time.perf_counter() - tick) / 5 * 1000
 
     solving = {j: min(r["solving"] for r in runs) for j, runs in end_to_end.items()}
+    planned = {j: min(r["planning"] for r in runs) for j, runs in end_to_end.items()}
     total = {j: min(r["total"] for r in runs) for j, runs in end_to_end.items()}
     e, lo, lm, lr = best(engine) * 1000, best(loop) * 1000, best(lb_min) * 1000, best(lb_read) * 1000
     load_after = os.getloadavg()
@@ -168,11 +168,13 @@ def main() -> None:
     table = f"""{START}
 ## Sweep: {points:,} points on `{Path(args.instance).name}`
 
-`{VARY[0]}` x `{VARY[1]}` (base scenario; each point changes {sum(len(c) for c in bound.columns)} crude costs
-of an LP with {len(lp.col_cost):,} columns, {len(lp.row_lower):,} rows, {len(lp.a_value):,} nonzeros).
-Reproduce: `.venv/bin/python benchmarks/sweep_benchmark.py` (best of {args.repeat}; `make bench`).
-Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()},
-highspy {version("highspy")}; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after.
+`{VARY[0]}` ({len(varies[0].values)} values)
+x `{VARY[1]}` ({len(varies[1].values)} values), base scenario: each point changes
+{sum(len(c) for c in bound.columns)} crude costs of an LP with {len(lp.col_cost):,} columns, {len(lp.row_lower):,} rows
+and {len(lp.a_value):,} nonzeros. Reproduce with
+`.venv/bin/python benchmarks/sweep_benchmark.py` or `make bench` (best of {args.repeat}, runs alternating). Machine:
+{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}, highspy {version("highspy")};
+load average {load_before[0]:.2f} before and {load_after[0]:.2f} after (the machine is shared).
 
 | per point, one worker | ms | / HiGHS alone | / HiGHS alone + reading |
 |---|---:|---:|---:|
@@ -182,20 +184,22 @@ highspy {version("highspy")}; load average {load_before[0]:.2f} before, {load_af
 | sweep solve loop: the engine + formatting the CSV rows | {lo:.2f} | {lo / lm:.2f} | {lo / lr:.2f} |
 | for scale: resolve + derive + `SlateSolver` (the `solve` path) | {slate_ms:.0f} | {slate_ms / lm:.0f} | |
 
-Simplex iterations a point: {lb_iterations / points:.1f} for HiGHS alone (one hot-started walk),
-{sweep_iterations / points:.1f} for the sweep (each batch of {size} restarts from the base optimum's basis, which
-is what makes the rows independent of the engine and job count). Objectives agree to {gap:.1e} (relative).
+Simplex iterations a point: {lb_iterations / points:.1f} for HiGHS alone (one hot-started walk through the
+points), {sweep_iterations / points:.1f} for the sweep (each batch of {size} starts from the base optimum's basis,
+which makes the rows independent of the engine and job count). Objectives agree to {gap:.1e} (relative).
 
-| end to end (`run_sweep`, no plots) | 1 worker | 2 workers | speed-up |
-|---|---:|---:|---:|
-| solving ({len(plan.batches)} batches, rows written as part files) | {solving[1]:.2f} s | {solving[2]:.2f} s | \
-{solving[1] / solving[2]:.2f}x |
-| total (planning {planning:.1f} s, solving, assembling {long_mb:.0f} MB of sweep.csv) | {total[1]:.2f} s | \
-{total[2]:.2f} s | {total[1] / total[2]:.2f}x |
+| end to end (`run_sweep`, no plots) | 1 worker | 2 workers | speed-up | Dask LocalCluster, 2 workers |
+|---|---:|---:|---:|---:|
+| planning (every point checked, LP changes computed) | {planned["1"]:.2f} s | {planned["2"]:.2f} s | \
+{planned["1"] / planned["2"]:.2f}x | {planned["dask"]:.2f} s |
+| solving ({len(plan.batches)} batches, rows written as part files) | {solving["1"]:.2f} s | {solving["2"]:.2f} s | \
+{solving["1"] / solving["2"]:.2f}x | {solving["dask"]:.2f} s (with the cluster's start) |
+| total (also reading the instance, assembling {long_mb:.0f} MB of sweep.csv) | {total["1"]:.2f} s | \
+{total["2"]:.2f} s | {total["1"] / total["2"]:.2f}x | {total["dask"]:.2f} s |
 
-Byte-identical `sweep.csv` with 1 and 2 workers: {"yes" if same else "NO"}. Planning ({report.derivations} full
-derivations, {report.validations} validations, one Pyomo build) is the fixed cost: it is what makes every
-point after it cost about what HiGHS alone costs.
+Byte-identical files from 1 worker, 2 workers and Dask: {"yes" if same else "NO"}. Planning ({report.derivations} full
+derivations, {report.validations} validations, one Pyomo build, one cold solve) is the fixed cost that makes every point
+after it cost what HiGHS alone costs; with 2 workers its derivations and validations are shared too.
 {END}"""
     print(table)
     if args.write_results:

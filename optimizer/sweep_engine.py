@@ -211,6 +211,13 @@ def solve_base(template_lp: LpArrays) -> tuple[str, float | None, tuple[list[int
     return status, h.getInfo().objective_function_value if status == OPTIMAL else None, saved
 
 
+def _picker(columns: list[int]):
+    """A function taking these entries out of a list, always as a tuple (itemgetter of one gives a scalar)."""
+    if len(columns) == 1:
+        return lambda values: (values[columns[0]],)
+    return operator.itemgetter(*columns)
+
+
 class BatchSolver:
     """One persistent HiGHS holding one plan: solves its batches."""
 
@@ -242,7 +249,7 @@ class BatchSolver:
                 load_template(h, template, self._loaded, t)
                 template_id = t
                 current = [-1] * len(template.blocks)
-                buy = operator.itemgetter(*template.buy_cols.tolist())
+                buy = _picker(template.buy_cols.tolist())
             options = plan.point_options[p]
             for b, block in enumerate(template.blocks):
                 option = int(options[b])
