@@ -25,11 +25,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -rs
 
-# every script in benchmarks/; the sweep one also rewrites its section of benchmarks/RESULTS.md
+# the sweep and scaled-instance benchmarks rewrite their sections of benchmarks/RESULTS.md; then the stage timings
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sweep_benchmark.py --write-results
-	for script in $(filter-out benchmarks/sweep_benchmark.py,$(wildcard benchmarks/*.py)); do \
-		$(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/scaled_benchmark.py --write-results
+	$(BIN)/python benchmarks/core_times.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check optimizer tests

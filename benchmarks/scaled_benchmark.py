@@ -1,0 +1,216 @@
+"""The `solve` path, stage by stage, on scaled instances against HiGHS alone on the identical LP.
+
+    .venv/bin/python benchmarks/scaled_benchmark.py                    # every size, print the table
+    .venv/bin/python benchmarks/scaled_benchmark.py --sizes xs s       # some sizes
+    .venv/bin/python benchmarks/scaled_benchmark.py --write-results    # and put it in benchmarks/RESULTS.md
+
+Each size (benchmarks/scaled_instances.py) runs in a subprocess of its own, so its peak memory is its
+own: read + validate, derive, Pyomo build, hand-off to HiGHS, HiGHS's solve, extraction of the solution
+from HiGHS, result tables + self-check + CSV write. The lower bound is the identical LP, written once as
+MPS by that HiGHS object and solved by a bare highspy.Highs in another fresh subprocess (same options:
+one thread, default presolve and simplex); its time is `run()` alone, its memory the peak of that process.
+Modelling overhead = total - HiGHS's solve in our run; per nonzero, that over the LP's nonzeros.
+Imports are timed apart (they are the same at every size). Peak memories include the interpreter and
+its imports: about 45 MB for highspy alone, about 150-200 MB for pandas + Pyomo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+BEFORE = ROOT / "benchmarks" / "scaled_before.json"
+START, END = "<!-- scaled:start -->", "<!-- scaled:end -->"
+STAGES = ("read_validate", "derive", "build", "handoff", "solve", "extract", "results_write")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+
+
+def _highs_of(solver):
+    highs = getattr(solver, "highs", None)
+    return highs if highs is not None else solver.opt._solver_model  # before the accessor existed
+
+
+def measure_size(size: str, workdir: Path) -> dict:
+    """Every stage of one size, in this process; writes the LP as `workdir/lp.mps` for the lower bound."""
+    tick = time.perf_counter()
+    from optimizer.data import derive
+    from optimizer.results import build_tables, manifest, self_check, write_atomic
+    from optimizer.solve import SlateSolver
+    from optimizer.validate import load_instance
+    t_imports = time.perf_counter() - tick
+    from benchmarks.scaled_instances import scaled_instance
+
+    folder = scaled_instance(workdir / "instance", size)
+    out: dict = {"size": size, "imports": t_imports, "imports_mb": _peak_mb()}
+
+    tick = time.perf_counter()
+    instance = load_instance(folder)
+    out["read_validate"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    d = derive(instance)
+    out["derive"] = time.perf_counter() - tick
+
+    solver = SlateSolver()
+    tick = time.perf_counter()
+    res = solver.solve(d)
+    whole = time.perf_counter() - tick
+    highs = _highs_of(solver)
+    run = highs.getRunTime()
+    out.update(build=res.build_seconds, handoff=res.solve_seconds - run, solve=run,
+               extract=whole - res.build_seconds - res.solve_seconds, status=res.status,
+               objective=res.objective_kusd_per_day, iterations=res.iterations)
+    tick = time.perf_counter()
+    tables = build_tables(instance, d, res)
+    failures = self_check(d, tables, res.objective_kusd_per_day)
+    write_atomic(workdir / "out", tables, manifest(instance, res, solver.solver_options))
+    out["results_write"] = time.perf_counter() - tick
+    out["self_check_failures"] = len(failures)
+    out["peak_mb"] = _peak_mb()
+    lp = highs.getLp()
+    out.update(refineries=len(d.REFINERIES), crudes=len(d.CRUDES), units=len(d.UNITS),
+               columns=lp.num_col_, rows=lp.num_row_, nonzeros=highs.getNumNz())
+    highs.writeModel(str(workdir / "lp.mps"))
+    return out
+
+
+def highs_alone(mps: Path) -> dict:
+    """HiGHS alone on the MPS file, in this process: run() time, objective, peak memory."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.readModel(str(mps))
+    tick = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - tick
+    return {"seconds": seconds, "objective": h.getInfo().objective_function_value,
+            "status": h.modelStatusToString(h.getModelStatus()), "peak_mb": _peak_mb()}
+
+
+def _subprocess(args: list[str]) -> dict:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_sizes(sizes: list[str]) -> list[dict]:
+    rows = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = _subprocess(["--one", size, tmp])
+            ours["alone"] = _subprocess(["--alone", str(Path(tmp) / "lp.mps")])
+        ours["total"] = sum(ours[s] for s in STAGES)
+        rows.append(ours)
+        print(_row(ours), flush=True)
+    return rows
+
+
+HEADER = ("| size | refineries x crudes (units) | nonzeros | read+validate s | derive s | build s | hand-off s "
+          "| solve s | extract s | results+write s | total s | peak MB | HiGHS alone s | HiGHS alone MB "
+          "| total / alone | memory / alone | overhead us/nnz |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def _row(r: dict) -> str:
+    alone = r["alone"]
+    overhead = (r["total"] - r["solve"]) / r["nonzeros"] * 1e6
+    return (f"| {r['size']} | {r['refineries']} x {r['crudes']} ({r['units']}) | {r['nonzeros']:,} "
+            f"| {r['read_validate']:.3f} | {r['derive']:.3f} | {r['build']:.3f} | {r['handoff']:.3f} "
+            f"| {r['solve']:.3f} | {r['extract']:.3f} | {r['results_write']:.3f} | {r['total']:.3f} "
+            f"| {r['peak_mb']:.0f} | {alone['seconds']:.3f} | {alone['peak_mb']:.0f} "
+            f"| {r['total'] / alone['seconds']:.2f} | {r['peak_mb'] / alone['peak_mb']:.2f} | {overhead:.1f} |")
+
+
+def _table(rows: list[dict]) -> str:
+    return "\n".join([HEADER, *(_row(r) for r in rows)])
+
+
+def machine() -> str:
+    from importlib.metadata import version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (OSError, ValueError):
+        mem_gb = float("nan")
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, Pyomo {version('pyomo')}, highspy {version('highspy')}, "
+            f"pandas {version('pandas')}; HiGHS with threads = 1")
+
+
+def section(rows: list[dict]) -> str:
+    agree = max(abs(r["objective"] - r["alone"]["objective"]) / max(1.0, abs(r["alone"]["objective"]))
+                for r in rows)
+    text = [START, "## Scaled instances: the `solve` path against HiGHS alone", "",
+            "Reproduce: `.venv/bin/python benchmarks/scaled_benchmark.py` (`make bench`); instances from "
+            "`benchmarks/scaled_instances.py`, one subprocess per size.", f"Machine: {machine()}; "
+            f"load average {os.getloadavg()[0]:.2f} at the end.", "",
+            _table(rows), "",
+            f"Imports (not in the total): {min(r['imports'] for r in rows):.2f} s. Objectives agree with HiGHS "
+            f"alone to {agree:.1e} (relative); self-check failures: {sum(r['self_check_failures'] for r in rows)}. "
+            "Hand-off = the solve call's time less HiGHS's own `run()`; extract = reading the solution, duals "
+            "and row activities out of HiGHS into the result's dictionaries; overhead = total - solve."]
+    if BEFORE.exists():
+        before = json.loads(BEFORE.read_text())
+        text += ["", f"Before issue 7 ({before['note']}):", "", _table(before["rows"])]
+    text.append(END)
+    return "\n".join(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="*", default=None)
+    parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--save-json", default=None, help="also write the raw figures to this file")
+    parser.add_argument("--one", nargs=2, metavar=("SIZE", "WORKDIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--alone", metavar="MPS", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_size(args.one[0], Path(args.one[1]))))
+        return
+    if args.alone:
+        print(json.dumps(highs_alone(Path(args.alone))))
+        return
+    from benchmarks.scaled_instances import SIZES
+
+    print(machine())
+    print(HEADER, flush=True)
+    rows = run_sizes(args.sizes or list(SIZES))
+    if args.save_json:
+        Path(args.save_json).write_text(json.dumps(rows, indent=1))
+    table = section(rows)
+    if args.write_results:
+        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+        if START in text:
+            text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: table, text, flags=re.S)
+        else:
+            text = text.rstrip("\n") + "\n\n" + table + "\n"
+        RESULTS.write_text(text)
+        print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
