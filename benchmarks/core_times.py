@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/core_times.py            # toy, textbook, generated 30 x 40, flagship
 
 Each stage is timed in this process (best of 3): read + validate, derive, Pyomo build, hand-off + HiGHS
-solve through the persistent interface, result tables + self-check, CSV write. The lower bound is the
+solve (`SlateSolver`), result tables + self-check, CSV write. The lower bound is the
 same LP written once as MPS by HiGHS and solved by a fresh highspy.Highs (read excluded).
 """
 
@@ -52,7 +52,7 @@ def measure(folder: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         t_write, _ = best(lambda: write_atomic(Path(tmp) / "out", tables, {}))
         mps = str(Path(tmp) / "lp.mps")
-        solver.opt._solver_model.writeModel(mps)
+        solver.highs.writeModel(mps)
         def alone():
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)

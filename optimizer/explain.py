@@ -25,7 +25,7 @@ from optimizer.model import CONSTRAINT_INDEX, build_model
 from optimizer.paths import matching_rows, parse_override
 from optimizer.results import write_atomic
 from optimizer.run import resolve_all
-from optimizer.solve import _STATUS, INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver
+from optimizer.solve import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver, pyomo_status
 from optimizer.validate import load_instance
 
 DEFINITIONS = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")  # not limits: never soft
@@ -263,15 +263,15 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
 
 def iis_rows(solver: SlateSolver, exact: bool = False) -> list[tuple[str, Any, str]]:
     """(family, index, side) of the rows of an infeasible subsystem of the last (infeasible) solve."""
-    highs = solver.opt._solver_model
+    highs = solver.highs
+    assert highs is not None
     highs.setOptionValue("iis_strategy", IIS_STRATEGY_FAST | (4 if exact else 0))
     status, iis = highs.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_:
         return []
-    by_row = {i: c for c, i in solver.opt._pyomo_con_to_solver_con_map.items()}
     out = []
     for i, bound in zip(iis.row_index_, iis.row_bound_):
-        con = by_row[i]
+        con = solver.row_constraint(i)
         family = con.parent_component().local_name
         side = {2: "lower", 3: "upper"}.get(int(bound), "equality" if con.equality else "upper")
         out.append((family, con.index(), side))
@@ -300,7 +300,7 @@ def elastic(d: ModelData) -> list[tuple[str, Any, float, str]]:
     opt = _solver(None)
     opt.config.load_solutions = True
     results = opt.solve(m)
-    if _STATUS.get(results.termination_condition) != OPTIMAL:
+    if pyomo_status().get(results.termination_condition) != OPTIMAL:
         return []
     return [(f, i, s.value, how) for f, i, s, how in slacks if s.value is not None and s.value > 1e-7]
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
-import pyomo.environ as pyo
+
+if TYPE_CHECKING:
+    from optimizer.solve import SlateSolver
 
 # A bound within this of an end of its validity interval counts as sitting on it (HiGHS feasibility tol x 10).
 RANGE_EDGE_TOL = 1e-6
@@ -50,9 +52,10 @@ def _finite(x: float) -> float:
     return float(x)
 
 
-def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
-    """Ranging of the last optimal solve of `opt` (Pyomo's persistent HiGHS) on `model`; None without a basis."""
-    highs = opt._solver_model  # the interface keeps its highspy object private
+def compute_ranging(solver: SlateSolver) -> Ranging | None:
+    """Ranging of the solver's last optimal solve; None without a basis."""
+    highs = solver.highs
+    assert highs is not None
     status, ranging = highs.getRanging()
     if status != highspy.HighsStatus.kOk:
         return None
@@ -64,19 +67,12 @@ def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
     cost_dn, cost_up = list(ranging.col_cost_dn.value_), list(ranging.col_cost_up.value_)
     bound_dn, bound_up = list(ranging.row_bound_dn.value_), list(ranging.row_bound_up.value_)
     out = Ranging()
-    columns = opt._pyomo_var_to_solver_var_map
-    for var in model.component_objects(pyo.Var, active=True):
+    for var in solver.variable_columns():
+        out.cost[var.name] = {index: (_finite(cost_dn[j]), _finite(cost_up[j]))
+                              for index, j in zip(var.keys, var.columns.tolist())}
+    for con in solver.constraint_slices():
         entries = {}
-        for index, v in var.items():
-            j = columns.get(id(v))
-            if j is not None:
-                entries[index] = (_finite(cost_dn[j]), _finite(cost_up[j]))
-        out.cost[var.local_name] = entries
-    rows = opt._pyomo_con_to_solver_con_map
-    for con in model.component_objects(pyo.Constraint, active=True):
-        entries = {}
-        for index, c in con.items():
-            i = rows[c]
+        for index, i in zip(con.keys, range(con.start, con.stop)):
             lower, upper = _finite(row_lower[i]), _finite(row_upper[i])
             state = row_status[i]
             if state == highspy.HighsBasisStatus.kBasic:
@@ -94,5 +90,5 @@ def compute_ranging(model: pyo.ConcreteModel, opt: Any) -> Ranging | None:
             else:
                 side, bound = "lower", lower
             entries[index] = RowRange(side, bound, _finite(bound_dn[i]), _finite(bound_up[i]))
-        out.rows[con.local_name] = entries
+        out.rows[con.name] = entries
     return out

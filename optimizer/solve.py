@@ -1,24 +1,31 @@
-"""HiGHS through Pyomo's persistent `highs` interface; a typed result that never drops a status.
+"""HiGHS on the Pyomo model's arrays; a typed result that never drops a status.
 
-`SlateSolver` keeps one built model and one persistent HiGHS per structure: a scenario or sweep
-point whose structure matches is loaded by updating mutable parameters, and HiGHS re-solves from
-its previous basis.
+`SlateSolver` keeps one built Pyomo model and one highspy.Highs per structure. The model is handed to
+HiGHS as arrays (`optimizer.handoff`: Pyomo's linear-representation visitor, then one `passModel`). A
+scenario or sweep point whose structure matches is loaded by updating the model's mutable parameters,
+re-reading the arrays and changing in HiGHS only the entries that moved, so HiGHS re-solves from its
+previous basis. Other modules reach HiGHS through `SlateSolver.highs` and the column and row maps
+(`variable_slices`, `constraint_slices`, `column_positions`, `row_constraint`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimizer.data import ModelData
+from optimizer.handoff import Columns, Slice, StandardForm, apply_changes, compile_model
 from optimizer.model import build_model, update_parameters
 from optimizer.ranging import Ranging, compute_ranging
+from optimizer.sweep_engine import quiet_highs
+
+if TYPE_CHECKING:
+    from pyomo.contrib.solver.solvers.highs import Highs
 
 # HiGHS's default primal/dual feasibility tolerance; checks on results are tied to it.
 SOLVER_FEASIBILITY_TOL = 1e-7
@@ -32,17 +39,33 @@ INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
 TIME_LIMIT = "time_limit"
 ERROR = "solver_error"
 
-_STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: OPTIMAL,
-    TerminationCondition.provenInfeasible: INFEASIBLE,
-    TerminationCondition.locallyInfeasible: INFEASIBLE,
-    TerminationCondition.unbounded: UNBOUNDED,
-    TerminationCondition.infeasibleOrUnbounded: INFEASIBLE_OR_UNBOUNDED,
-    TerminationCondition.maxTimeLimit: TIME_LIMIT,
-    TerminationCondition.iterationLimit: TIME_LIMIT,
+_MS = highspy.HighsModelStatus
+# HiGHS model status -> (our status, the termination word Pyomo's solver interfaces use for it)
+_HIGHS_STATUS = {
+    _MS.kOptimal: (OPTIMAL, "convergenceCriteriaSatisfied"),
+    _MS.kInfeasible: (INFEASIBLE, "provenInfeasible"),
+    _MS.kUnbounded: (UNBOUNDED, "unbounded"),
+    _MS.kUnboundedOrInfeasible: (INFEASIBLE_OR_UNBOUNDED, "infeasibleOrUnbounded"),
+    _MS.kTimeLimit: (TIME_LIMIT, "maxTimeLimit"),
+    _MS.kIterationLimit: (TIME_LIMIT, "iterationLimit"),
 }
 
 EXIT_CODES = {OPTIMAL: 0, INFEASIBLE: 3, UNBOUNDED: 3, INFEASIBLE_OR_UNBOUNDED: 3, TIME_LIMIT: 4, ERROR: 4}
+
+
+def pyomo_status() -> dict[Any, str]:
+    """Pyomo solver interfaces' termination condition -> status (imports Pyomo's solver package)."""
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    return {
+        TerminationCondition.convergenceCriteriaSatisfied: OPTIMAL,
+        TerminationCondition.provenInfeasible: INFEASIBLE,
+        TerminationCondition.locallyInfeasible: INFEASIBLE,
+        TerminationCondition.unbounded: UNBOUNDED,
+        TerminationCondition.infeasibleOrUnbounded: INFEASIBLE_OR_UNBOUNDED,
+        TerminationCondition.maxTimeLimit: TIME_LIMIT,
+        TerminationCondition.iterationLimit: TIME_LIMIT,
+    }
 
 
 @dataclass
@@ -51,7 +74,7 @@ class SolveResult:
     termination: str
     objective_kusd_per_day: float | None
     build_seconds: float
-    solve_seconds: float
+    solve_seconds: float  # hand-off to HiGHS + HiGHS's solve
     iterations: int | None
     values: dict[str, dict[Any, float]] = field(default_factory=dict)  # variable name -> index -> value
     reduced_costs: dict[str, dict[Any, float]] = field(default_factory=dict)  # margin per unit of variable
@@ -66,100 +89,138 @@ class SolveResult:
 
 
 def _solver(time_limit: float | None) -> Highs:
+    """Pyomo's persistent `highs` interface, for a model solved once with its values loaded (`explain`'s
+    elastic relaxation); `SlateSolver` does not use it."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
     opt = Highs()
     opt.config.load_solutions = False
     opt.config.raise_exception_on_nonoptimal_result = False
     opt.config.threads = 1
     opt.config.time_limit = time_limit
-    # quiet: the interface would print coefficient warnings on in-place updates
     opt.config.solver_options["output_flag"] = False
     return opt
 
 
 class SlateSolver:
-    """One built model + one persistent HiGHS, re-used while the data's structure stays the same."""
+    """One built model + one highspy.Highs, re-used while the data's structure stays the same."""
 
     def __init__(self, time_limit: float | None = None):
         self.time_limit = time_limit
         self.model: pyo.ConcreteModel | None = None
-        self.opt: Highs | None = None
+        self.highs: highspy.Highs | None = None
+        self.form: StandardForm | None = None
 
     @property
     def solver_options(self) -> dict[str, Any]:
-        return {"interface": "pyomo.contrib.solver highs (persistent)", "threads": 1, "time_limit": self.time_limit}
+        return {"interface": "highspy.Highs.passModel (Pyomo model compiled to arrays)", "threads": 1,
+                "time_limit": self.time_limit}
+
+    def _hand_off(self, rebuilt: bool) -> None:
+        assert self.model is not None
+        form = compile_model(self.model)
+        if rebuilt or self.highs is None or self.form is None:
+            self.highs = quiet_highs()
+            if self.time_limit is not None:
+                self.highs.setOptionValue("time_limit", float(self.time_limit))
+            self.highs.passModel(form.to_highs())
+        elif form.same_pattern(self.form):
+            apply_changes(self.highs, self.form, form)
+        else:  # a coefficient became (or stopped being) zero: pass the new LP, start from the old basis
+            basis = self.highs.getBasis()
+            self.highs.passModel(form.to_highs())
+            if basis.valid:
+                self.highs.setBasis(basis)
+        self.form = form
+
+    def _run(self) -> tuple[str, str, float | None]:
+        assert self.highs is not None
+        self.highs.run()
+        status, termination = _HIGHS_STATUS.get(self.highs.getModelStatus(), (ERROR, "error"))
+        objective = self.highs.getInfo().objective_function_value if status == OPTIMAL else None
+        return status, termination, objective
 
     def solve(self, data: ModelData, with_duals: bool = True, with_ranging: bool = False) -> SolveResult:
         start = time.perf_counter()
         rebuilt = self.model is None or not update_parameters(self.model, data)
         if rebuilt:
             self.model = build_model(data)
-            self.opt = _solver(self.time_limit)
         build_seconds = time.perf_counter() - start
-        assert self.model is not None and self.opt is not None
         start = time.perf_counter()
-        results = self.opt.solve(self.model)
+        self._hand_off(rebuilt)
+        status, termination, objective = self._run()
         solve_seconds = time.perf_counter() - start
-        status = _STATUS.get(results.termination_condition, ERROR)
-        highs = self.opt._solver_model  # the interface keeps its highspy object private
-        info = highs.getInfo()
+        assert self.highs is not None
+        info = self.highs.getInfo()
         result = SolveResult(
             status=status,
-            termination=str(results.termination_condition.name),
-            objective_kusd_per_day=results.incumbent_objective if status == OPTIMAL else None,
+            termination=termination,
+            objective_kusd_per_day=objective,
             build_seconds=build_seconds,
             solve_seconds=solve_seconds,
             iterations=int(info.simplex_iteration_count) if info.valid else None,
             rebuilt=rebuilt,
         )
         if status == OPTIMAL:
-            _extract(self.model, self.opt, results, result, with_duals)
+            self._extract(result, with_duals)
             if with_ranging:
-                result.ranging = compute_ranging(self.model, self.opt)
+                result.ranging = compute_ranging(self)
         return result
-
 
     def resolve_in_place(self) -> tuple[str, float | None]:
         """Re-solve the built model after its Params were changed directly (hot start, nothing extracted)."""
-        assert self.model is not None and self.opt is not None
-        results = self.opt.solve(self.model)
-        status = _STATUS.get(results.termination_condition, ERROR)
-        return status, results.incumbent_objective if status == OPTIMAL else None
+        assert self.model is not None
+        self._hand_off(rebuilt=False)
+        status, _, objective = self._run()
+        return status, objective
+
+    # -- where Pyomo's components sit in HiGHS's vectors --------------------------------------------
+
+    def variable_columns(self) -> list[Columns]:
+        """Each Var component's keys and their HiGHS columns."""
+        assert self.form is not None
+        return self.form.variables
+
+    def constraint_slices(self) -> list[Slice]:
+        """Each Constraint component's keys and first row; its rows are contiguous."""
+        assert self.form is not None
+        return self.form.constraints
 
     def column_positions(self, variables: list[Any]) -> list[int]:
-        """HiGHS column positions of Pyomo variable data, for `column_values`."""
-        assert self.opt is not None
-        return [self.opt._pyomo_var_to_solver_var_map[id(v)] for v in variables]
+        """HiGHS column positions of Pyomo variable data."""
+        assert self.form is not None
+        return [self.form.column_of[id(v)] for v in variables]
+
+    def row_constraint(self, row: int) -> Any:
+        """The Pyomo constraint data of HiGHS row `row`."""
+        assert self.form is not None
+        return self.form.rows[row]
 
     def column_values(self, positions: list[int]) -> list[float]:
-        assert self.opt is not None
-        values = self.opt._solver_model.getSolution().col_value
+        assert self.highs is not None
+        values = self.highs.getSolution().col_value
         return [values[j] for j in positions]
 
-
-def _extract(m: pyo.ConcreteModel, opt: Highs, results: Any, out: SolveResult, with_duals: bool) -> None:
-    primals = results.solution_loader.get_vars()
-    for var in m.component_objects(pyo.Var, active=True):
-        out.values[var.local_name] = {index: primals.get(v, 0.0) for index, v in var.items()}
-    if not with_duals:
-        return
-    highs = opt._solver_model
-    activity = highs.getSolution().row_value
-    lp = highs.getLp()
-    lower, upper = lp.row_lower_, lp.row_upper_
-    rows = opt._pyomo_con_to_solver_con_map
-    inf = highspy.kHighsInf
-    for con in m.component_objects(pyo.Constraint, active=True):
-        entries = {}
-        for index, c in con.items():
-            i = rows[c]
-            low = None if lower[i] <= -inf else lower[i]
-            entries[index] = (activity[i], low, None if upper[i] >= inf else upper[i])
-        out.constraint_rows[con.local_name] = entries
-    # HiGHS reports duals and reduced costs as d(objective)/d(bound) for a maximisation as well;
-    # tests/test_families.py and tests/test_ranging.py check that sign against hand derivations and re-solves.
-    reduced = results.solution_loader.get_reduced_costs()
-    for var in m.component_objects(pyo.Var, active=True):
-        out.reduced_costs[var.local_name] = {index: reduced.get(v, 0.0) for index, v in var.items()}
-    duals = results.solution_loader.get_duals()
-    for con in m.component_objects(pyo.Constraint, active=True):
-        out.duals[con.local_name] = {index: duals.get(c, 0.0) for index, c in con.items()}
+    def _extract(self, out: SolveResult, with_duals: bool) -> None:
+        """Values (and duals, reduced costs, row activities and bounds) by slicing HiGHS's vectors."""
+        assert self.highs is not None and self.form is not None
+        solution = self.highs.getSolution()
+        col_value = np.asarray(solution.col_value)  # each access copies: take each vector once
+        for v in self.form.variables:
+            out.values[v.name] = dict(zip(v.keys, col_value[v.columns].tolist()))
+        if not with_duals:
+            return
+        activity = np.asarray(solution.row_value).tolist()
+        lower = [None if x <= -highspy.kHighsInf else x for x in self.form.row_lower.tolist()]
+        upper = [None if x >= highspy.kHighsInf else x for x in self.form.row_upper.tolist()]
+        for s in self.form.constraints:
+            a, b = s.start, s.stop
+            out.constraint_rows[s.name] = dict(zip(s.keys, zip(activity[a:b], lower[a:b], upper[a:b])))
+        # HiGHS reports duals and reduced costs as d(objective)/d(bound) for a maximisation as well;
+        # tests/test_families.py and tests/test_ranging.py check that sign against hand derivations and re-solves.
+        col_dual = np.asarray(solution.col_dual)
+        for v in self.form.variables:
+            out.reduced_costs[v.name] = dict(zip(v.keys, col_dual[v.columns].tolist()))
+        row_dual = np.asarray(solution.row_dual).tolist()
+        for s in self.form.constraints:
+            out.duals[s.name] = dict(zip(s.keys, row_dual[s.start:s.stop]))

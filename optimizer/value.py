@@ -74,8 +74,8 @@ class PriceParametric:
     """
 
     def __init__(self, solver: SlateSolver, d: ModelData, crude: str, refineries: list[str]):
-        assert solver.model is not None and solver.opt is not None
-        self.highs = solver.opt._solver_model  # the interface keeps its highspy object private
+        assert solver.model is not None and solver.highs is not None
+        self.highs = solver.highs
         pairs = [(r, crude) for r in refineries]
         self.columns = solver.column_positions([solver.model.Buy[pair] for pair in pairs])
         costs = list(self.highs.getLp().col_cost_)

@@ -1,0 +1,186 @@
+"""The built Pyomo model as HiGHS arrays: one column per variable, one row per constraint, row-wise.
+
+Pyomo's linear-representation visitor (the engine of its standard-form compiler) reads each
+constraint body once at the Params' current values; the arrays go to HiGHS in one `passModel`.
+Rows follow the model's constraints, component by component in declaration order, index by index,
+so a family's rows are one contiguous slice of HiGHS's vectors. Columns come in the order the rows
+first use them (then the objective's, then unused variables): the order Pyomo's persistent interface
+gave them, so that HiGHS walks the same path and picks the same optimum where several are optimal.
+This replaces Pyomo's persistent `highs` interface, whose constraint-by-constraint hand-off cost 3-4x
+more (see ../shared/PYOMO-HIGHS-NOTES.md and benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.numeric_types import native_types
+from pyomo.core.base import SortComponents
+from pyomo.repn.linear import LinearRepnVisitor
+from pyomo.repn.util import VarRecorder
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Slice:
+    """One Constraint component's contiguous rows in HiGHS."""
+
+    name: str
+    keys: list[Any]
+    start: int
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.keys)
+
+
+@dataclass
+class Columns:
+    """One Var component's columns in HiGHS, key by key."""
+
+    name: str
+    keys: list[Any]
+    columns: np.ndarray
+
+
+@dataclass
+class StandardForm:
+    maximize: bool
+    offset: float
+    col_cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    a_start: np.ndarray  # row-wise: row i's entries are a_index/a_value[a_start[i]:a_start[i+1]]
+    a_index: np.ndarray
+    a_value: np.ndarray
+    variables: list[Columns]
+    constraints: list[Slice]
+    column_of: dict[int, int]  # id(VarData) -> column
+    rows: list[Any]  # ConstraintData per row
+
+    def same_pattern(self, other: StandardForm) -> bool:
+        return (len(self.col_cost) == len(other.col_cost) and np.array_equal(self.a_start, other.a_start)
+                and np.array_equal(self.a_index, other.a_index))
+
+    def to_highs(self) -> highspy.HighsLp:
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.col_cost), len(self.row_lower)
+        lp.sense_ = highspy.ObjSense.kMaximize if self.maximize else highspy.ObjSense.kMinimize
+        lp.offset_ = self.offset
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.col_cost, self.col_lower, self.col_upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = self.a_start, self.a_index, self.a_value
+        return lp
+
+
+def _bound(x: Any, default: float) -> float:
+    if x is None:
+        return default
+    return float(x if x.__class__ in native_types else pyo.value(x))
+
+
+def compile_model(model: pyo.ConcreteModel) -> StandardForm:
+    """The model's one objective and every active constraint at the Params' current values."""
+    var_map: dict[int, Any] = {}
+    components = []
+    for var in model.component_objects(pyo.Var, active=True):
+        keys = []
+        for key, v in var.items():
+            keys.append(key)
+            var_map[id(v)] = v
+        components.append((var.local_name, keys, len(var_map) - len(keys)))
+    n = len(var_map)
+    visitor = LinearRepnVisitor({}, var_recorder=VarRecorder(var_map, SortComponents.deterministic))
+    column_of: dict[int, int] = {}
+
+    def col(vid: int) -> int:
+        j = column_of.get(vid)
+        if j is None:
+            j = column_of[vid] = len(column_of)
+        return j
+
+    lower: list[float] = []
+    upper: list[float] = []
+    starts = [0]
+    index: list[int] = []
+    values: list[float] = []
+    rows = []
+    constraints = []
+    for con in model.component_objects(pyo.Constraint, active=True):
+        keys = []
+        start = len(rows)
+        for key, c in con.items():
+            if not c.active:
+                continue
+            lb, body, ub = c.to_bounded_expression()
+            repn = visitor.walk_expression(body)
+            if repn.nonlinear is not None:
+                raise ValueError(f"constraint {c.name} is not linear")
+            shift = repn.constant
+            linear = repn.linear
+            index.extend(map(col, linear))
+            values.extend(linear.values())
+            starts.append(len(index))
+            lower.append(_bound(lb, -INF) - shift if lb is not None else -INF)
+            upper.append(_bound(ub, INF) - shift if ub is not None else INF)
+            keys.append(key)
+            rows.append(c)
+        constraints.append(Slice(con.local_name, keys, start))
+
+    objectives = list(model.component_data_objects(pyo.Objective, active=True))
+    if len(objectives) != 1:
+        raise ValueError(f"the model has {len(objectives)} active objectives; the hand-off takes one")
+    repn = visitor.walk_expression(objectives[0].expr)
+    if repn.nonlinear is not None:
+        raise ValueError("the objective is not linear")
+    if len(var_map) != n:
+        raise ValueError("the model uses a variable that is not one of its components")
+    cost = np.zeros(n)
+    for vid, coef in repn.linear.items():
+        cost[col(vid)] += coef
+    for vid in var_map:
+        col(vid)
+    columns = [None] * n
+    for vid, j in column_of.items():
+        columns[j] = var_map[vid]
+    ids = list(var_map)
+    variables = [Columns(name, keys, np.array([column_of[vid] for vid in ids[start:start + len(keys)]],
+                                              dtype=np.int64))
+                 for name, keys, start in components]
+    return StandardForm(
+        maximize=objectives[0].sense == pyo.maximize, offset=float(repn.constant), col_cost=cost,
+        col_lower=np.array([_bound(v.lb, -INF) for v in columns], dtype=float),
+        col_upper=np.array([_bound(v.ub, INF) for v in columns], dtype=float),
+        row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float),
+        a_start=np.array(starts, dtype=np.int32), a_index=np.array(index, dtype=np.int32),
+        a_value=np.array(values, dtype=float), variables=variables, constraints=constraints,
+        column_of=column_of, rows=rows)
+
+
+def apply_changes(h: highspy.Highs, old: StandardForm, new: StandardForm) -> None:
+    """Turn HiGHS's copy of `old` into `new` (same sparsity pattern) entry by entry: the basis stays."""
+    changed = np.flatnonzero(old.col_cost != new.col_cost).astype(np.int32)
+    if changed.size:
+        h.changeColsCost(changed.size, changed, new.col_cost[changed])
+    changed = np.flatnonzero((old.col_lower != new.col_lower) | (old.col_upper != new.col_upper)).astype(np.int32)
+    if changed.size:
+        h.changeColsBounds(changed.size, changed, new.col_lower[changed], new.col_upper[changed])
+    changed = np.flatnonzero((old.row_lower != new.row_lower) | (old.row_upper != new.row_upper)).astype(np.int32)
+    if changed.size:
+        h.changeRowsBounds(changed.size, changed, new.row_lower[changed], new.row_upper[changed])
+    changed = np.flatnonzero(old.a_value != new.a_value)
+    if changed.size:
+        row_of = np.searchsorted(new.a_start, changed, side="right") - 1
+        for i, j, value in zip(row_of.tolist(), new.a_index[changed].tolist(), new.a_value[changed].tolist()):
+            h.changeCoeff(i, j, value)
+    if old.offset != new.offset:
+        h.changeObjectiveOffset(new.offset)
