@@ -15,13 +15,21 @@ from optimizer.data import M3_PER_BBL, WATER_DENSITY_T_PER_M3, ModelData
 _sum = pyo.quicksum
 
 
+def crudes_by_refinery(d: ModelData) -> dict[str, list[str]]:
+    """The crudes paired with each refinery, in PAIRS order (built once per model)."""
+    out: dict[str, list[str]] = {r: [] for r in d.REFINERIES}
+    for r, c in d.PAIRS:
+        out[r].append(c)
+    return out
+
+
 def add_crude_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     """crude_unit_capacity[r]:  crude_min_run_kbd[r] <= sum_c Buy[r,c] <= crude_capacity_kbd[r]   (kb/d)
 
     Index: every refinery. The dual of the upper side is the value of one more kb/d of crude-unit
     capacity, in $/bbl.
     """
-    by_refinery = {r: [c for rr, c in d.PAIRS if rr == r] for r in d.REFINERIES}
+    by_refinery = crudes_by_refinery(d)
 
     def rule(m, r):
         return pyo.inequality(m.crude_min_run_kbd[r], _sum(m.Buy[r, c] for c in by_refinery[r]),
@@ -41,7 +49,7 @@ def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
     An API window is stated as the equivalent specific-gravity window: SG blends linearly by volume
     (ideal mixing), API does not. Index: refineries whose limit is given.
     """
-    pairs = {r: [c for rr, c in d.PAIRS if rr == r] for r in d.REFINERIES}
+    pairs = crudes_by_refinery(d)
 
     def limited(column: str) -> list[str]:
         return [r for r in d.REFINERIES if d.refinery[r][column] is not None]
@@ -66,10 +74,11 @@ def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
     """
     index = [r for r in d.REFINERIES if d.refinery[r]["sulfur_plant_capacity_t_per_day"] is not None]
     tonnes_per_kbbl = 1000.0 * M3_PER_BBL * WATER_DENSITY_T_PER_M3 / 100.0
+    pairs = crudes_by_refinery(d)
 
     def rule(m, r):
         load = _sum(tonnes_per_kbbl * m.crude_sg[c] * m.crude_sulfur_wt_pct[c] * m.sulfur_to_plant_frac[r]
-                    * m.Buy[r, c] for rr, c in d.PAIRS if rr == r)
+                    * m.Buy[r, c] for c in pairs[r])
         return load <= m.sulfur_plant_capacity_t_per_day[r]
 
     m.sulfur_plant = pyo.Constraint(index, rule=rule)
@@ -90,11 +99,13 @@ def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
         made_by_crude.setdefault(s, []).append(c)
     made_by_unit: dict[tuple[str, str], list[tuple[str, str]]] = {}
     fed: dict[tuple[str, str], list[str]] = {}
+    outputs: dict[tuple[str, str], list[str]] = {}  # (unit type, feed) -> streams made
+    for ut, ff, s in d.unit_yield:
+        outputs.setdefault((ut, ff), []).append(s)
     for r, u, f in d.UNIT_FEEDS:
         fed.setdefault((r, f), []).append(u)
-        for (ut, ff, s) in d.unit_yield:
-            if ut == d.unit_type[(r, u)] and ff == f:
-                made_by_unit.setdefault((r, s), []).append((u, f))
+        for s in outputs.get((d.unit_type[(r, u)], f), []):
+            made_by_unit.setdefault((r, s), []).append((u, f))
     blended: dict[str, list[str]] = {}
     for p, s in d.COMPONENTS:
         blended.setdefault(s, []).append(p)
@@ -218,10 +229,12 @@ def add_crude_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.crude_availability = pyo.Constraint(
         list(d.availability_kbd),
         rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES) <= m.availability_kbd[c])
-    tiered = sorted({c for c, _ in d.tiers})
+    tiers: dict[str, list[int]] = {}
+    for c, t in d.tiers:
+        tiers.setdefault(c, []).append(t)
     m.crude_tier_split = pyo.Constraint(
-        tiered, rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES)
-        == _sum(m.TierBuy[cc, t] for cc, t in d.tiers if cc == c))
+        sorted(tiers), rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES)
+        == _sum(m.TierBuy[c, t] for t in tiers[c]))
     m.crude_tier_volume = pyo.Constraint(list(d.tiers), rule=lambda m, c, t: m.TierBuy[c, t] <= m.tier_volume_kbd[c, t])
 
 

@@ -97,7 +97,8 @@ class ModelData:
 def fob_prices(instance: Instance) -> dict[str, float]:
     markers = instance.tables["markers"]["price_usd_per_bbl"].to_dict()
     prices = {}
-    for c, row in instance.tables["crudes"].iterrows():
+    crudes = instance.tables["crudes"]
+    for c, row in zip(crudes.index, crudes.to_dict("records")):
         if row["marker_id"]:
             prices[c] = markers[row["marker_id"]] + (_num(row["differential_usd_per_bbl"]) or 0.0)
         else:
@@ -110,9 +111,10 @@ def fixed_qualities(instance: Instance) -> tuple[dict[tuple[str, str], float], d
     fixed = {(row["stream_id"], row["quality_id"]): float(row["value"])
              for _, row in instance.tables["stream_qualities"].iterrows()}
     makers: dict[str, set[str]] = {}
-    for _, row in instance.tables["crude_yields"].iterrows():
-        if row["yield_vol_frac"] > 0:
-            makers.setdefault(row["stream_id"], set()).add(row["crude_id"])
+    yields = instance.tables["crude_yields"]
+    for c, s, y in zip(yields["crude_id"], yields["stream_id"], yields["yield_vol_frac"]):
+        if y > 0:
+            makers.setdefault(s, set()).add(c)
     by_cut: dict[tuple[str, str], dict[str, float]] = {}
     for _, row in instance.tables["cut_qualities"].iterrows():
         by_cut.setdefault((row["stream_id"], row["quality_id"]), {})[row["crude_id"]] = float(row["value"])
@@ -127,34 +129,48 @@ def fixed_qualities(instance: Instance) -> tuple[dict[tuple[str, str], float], d
     return fixed, pooled
 
 
+def _unit_types(instance: Instance) -> dict[str, frozenset[str]]:
+    """Per refinery: the types of its process units."""
+    units = instance.tables["units"]
+    types: dict[str, set[str]] = {r: set() for r in instance.tables["refineries"].index}
+    for r, unit_type in zip(units["refinery_id"], units["unit_type"]):
+        types.setdefault(r, set()).add(unit_type)
+    return {r: frozenset(t) for r, t in types.items() if r in instance.tables["refineries"].index}
+
+
 def produced_streams(instance: Instance) -> dict[str, set[str]]:
     """Per refinery: streams its crude unit and (transitively) its process units can make."""
-    cuts = set(instance.tables["crude_yields"]["stream_id"][instance.tables["crude_yields"]["yield_vol_frac"] > 0])
+    crude_yields = instance.tables["crude_yields"]
+    cuts = set(crude_yields["stream_id"][crude_yields["yield_vol_frac"] > 0])
     yields = instance.tables["unit_yields"]
-    units = instance.tables["units"]
+    making = [(t, f, s) for t, f, s, y in zip(yields["unit_type"], yields["feed_stream_id"],
+                                              yields["product_stream_id"], yields["yield_vol_frac"]) if y > 0]
+    by_types: dict[frozenset[str], set[str]] = {}
     result = {}
-    for r in instance.tables["refineries"].index:
-        types = set(units["unit_type"][units["refinery_id"] == r])
-        made = set(cuts)
-        while True:
-            new = set(yields["product_stream_id"][yields["unit_type"].isin(types) & yields["feed_stream_id"].isin(made)
-                                                  & (yields["yield_vol_frac"] > 0)])
-            if new <= made:
-                break
-            made |= new
-        result[r] = made
+    for r, types in _unit_types(instance).items():
+        if types not in by_types:
+            made = set(cuts)
+            while True:
+                new = {s for t, f, s in making if t in types and f in made}
+                if new <= made:
+                    break
+                made |= new
+            by_types[types] = made
+        result[r] = set(by_types[types])
     return result
 
 
 def consumed_streams(instance: Instance) -> dict[str, set[str]]:
     """Per refinery: streams its units take as feed or its products blend."""
     yields = instance.tables["unit_yields"]
-    units = instance.tables["units"]
     blended = set(instance.tables["blend_components"]["stream_id"])
+    feeds = list(zip(yields["unit_type"], yields["feed_stream_id"]))
+    by_types: dict[frozenset[str], set[str]] = {}
     result = {}
-    for r in instance.tables["refineries"].index:
-        types = set(units["unit_type"][units["refinery_id"] == r])
-        result[r] = blended | set(yields["feed_stream_id"][yields["unit_type"].isin(types)])
+    for r, types in _unit_types(instance).items():
+        if types not in by_types:
+            by_types[types] = blended | {f for t, f in feeds if t in types}
+        result[r] = set(by_types[types])
     return result
 
 
@@ -167,9 +183,11 @@ def derive(instance: Instance) -> ModelData:
     pairs = [(r, c) for r in refineries for c in crudes]
     fob = fob_prices(instance)
 
-    freight = {(r, c): float(crude_rows.at[c, "freight_usd_per_bbl"]) for r, c in pairs}
-    for _, row in t["freight"].iterrows():
-        freight[(row["refinery_id"], row["crude_id"])] = float(row["freight_usd_per_bbl"])
+    base_freight = crude_rows["freight_usd_per_bbl"].astype(float).to_dict()
+    freight = {(r, c): base_freight[c] for r, c in pairs}
+    f = t["freight"]
+    for r, c, x in zip(f["refinery_id"], f["crude_id"], f["freight_usd_per_bbl"]):
+        freight[(r, c)] = float(x)
 
     tariff = {pair: 0.0 for pair in pairs}
     tariff_pct = {pair: 0.0 for pair in pairs}
@@ -187,11 +205,11 @@ def derive(instance: Instance) -> ModelData:
             rules[k] = (rule["kind"], float(rule["volume_kbd"]), matched)
 
     unit_rows = t["units"]
-    units = [(row["refinery_id"], row["unit_id"]) for _, row in unit_rows.iterrows()]
-    by_key = {(row["refinery_id"], row["unit_id"]): row for _, row in unit_rows.iterrows()}
+    by_key = {(row["refinery_id"], row["unit_id"]): row for row in unit_rows.to_dict("records")}
+    units = list(by_key)
     yields = t["unit_yields"]
-    unit_yield = {(row["unit_type"], row["feed_stream_id"], row["product_stream_id"]): float(row["yield_vol_frac"])
-                  for _, row in yields.iterrows()}
+    unit_yield = {(ut, f, s): float(y) for ut, f, s, y in zip(yields["unit_type"], yields["feed_stream_id"],
+                                                              yields["product_stream_id"], yields["yield_vol_frac"])}
     feeds_of: dict[str, list[str]] = {}
     for ut, f, _ in unit_yield:
         if f not in feeds_of.setdefault(ut, []):
@@ -214,31 +232,33 @@ def derive(instance: Instance) -> ModelData:
              for _, row in t["crude_tiers"].iterrows()}
 
     link_pairs: dict[str, list[tuple[str, str]]] = {l: [] for l in t["links"].index}
+    seen: dict[str, set[tuple[str, str]]] = {l: set() for l in link_pairs}
     for _, route in t["routes"].iterrows():
         for pair in scope_matches(route, crude_rows, refineries):
-            if pair not in link_pairs[route["link_id"]]:
+            if pair not in seen[route["link_id"]]:
+                seen[route["link_id"]].add(pair)
                 link_pairs[route["link_id"]].append(pair)
 
     refinery_params = {
         r: {col: _num(row[col]) for col in (
             "crude_capacity_kbd", "crude_min_run_kbd", "crude_unit_cost_usd_per_bbl", "api_min_deg", "api_max_deg",
             "sulfur_max_wt_pct", "tan_max_mg_koh_per_g", "sulfur_plant_capacity_t_per_day", "sulfur_to_plant_frac")}
-        for r, row in t["refineries"].iterrows()
+        for r, row in zip(t["refineries"].index, t["refineries"].to_dict("records"))
     }
     return ModelData(
         REFINERIES=refineries,
         CRUDES=crudes,
         PAIRS=pairs,
         origin=crude_rows["origin"].to_dict(),
-        sg={c: specific_gravity(float(crude_rows.at[c, "api_deg"])) for c in crudes},
+        sg={c: specific_gravity(float(api)) for c, api in crude_rows["api_deg"].items()},
         sulfur_wt_pct=crude_rows["sulfur_wt_pct"].astype(float).to_dict(),
-        tan_mg_koh_per_g={c: _num(crude_rows.at[c, "tan_mg_koh_per_g"]) for c in crudes},
+        tan_mg_koh_per_g={c: _num(tan) for c, tan in crude_rows["tan_mg_koh_per_g"].items()},
         fob_usd_per_bbl=fob,
         freight_usd_per_bbl=freight,
         tariff_usd_per_bbl=tariff,
         tariff_pct=tariff_pct,
-        crude_yield={(row["crude_id"], row["stream_id"]): float(row["yield_vol_frac"])
-                     for _, row in t["crude_yields"].iterrows()},
+        crude_yield={(c, s): float(y) for c, s, y in zip(t["crude_yields"]["crude_id"], t["crude_yields"]["stream_id"],
+                                                         t["crude_yields"]["yield_vol_frac"])},
         refinery=refinery_params,
         UNITS=units,
         unit_type={k: by_key[k]["unit_type"] for k in units},
