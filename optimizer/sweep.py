@@ -110,6 +110,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
 
     batches = len(plan.batches)
     if resume and folder.started_key() == key:
+        folder.drop_staging()
         done = folder.done(batches)
     else:
         folder.start(definition)
@@ -121,11 +122,12 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     solve_seconds, iterations, points_run = 0.0, 0, 0
     finished_points = sum(plan.batches[b][1] - plan.batches[b][0] for b in done)
     bar = _progress_bar(total, finished_points, progress)
-    engine = _engine(plan, todo, jobs, scheduler)
+    engine = _engine(plan, todo, jobs, scheduler, folder.out)
     try:
         with contextlib.closing(engine):
             for output in engine:
-                folder.write_batch(output.batch, output.summary_csv, output.long_csv)
+                if not output.written:
+                    folder.write_batch(output.batch, output.summary_csv, output.long_csv)
                 done.add(output.batch)
                 solve_seconds += output.solve_seconds
                 iterations += output.iterations
@@ -136,6 +138,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
                 if on_batch is not None:
                     on_batch(len(done))
     except KeyboardInterrupt:
+        folder.drop_staging()
         raise SweepInterrupted(f"interrupted: {finished_points} of {total} points are saved in {target}; run the same "
                                "command with --resume to finish.") from None
     except Exception as exc:
@@ -171,7 +174,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
                         resumed_batches=resumed, timings=timings)
 
 
-def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any):
+def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path):
     from optimizer.sweep_engine import run_dask, run_pool, run_serial
 
     if scheduler is not None:
@@ -181,7 +184,7 @@ def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any):
             raise UsageError("--scheduler needs Dask distributed: pip install 'crudeslate[dask]'.") from None
         return run_dask(plan, todo, scheduler, jobs)
     if jobs > 1 and len(todo) > 1:
-        return run_pool(plan, todo, min(jobs, len(todo)))
+        return run_pool(plan, todo, min(jobs, len(todo)), str(out))
     return run_serial(plan, todo)
 
 

@@ -139,6 +139,7 @@ class BatchOutput:
     statuses: dict[str, int] = field(default_factory=dict)
     solve_seconds: float = 0.0  # loading, changing, solving and reading HiGHS, without formatting
     iterations: int = 0
+    written: bool = False  # the worker wrote the part files itself (its text was dropped)
 
 
 def _fmt(x: float) -> str:
@@ -301,20 +302,30 @@ def solve_batch(plan: Plan, batch: int) -> BatchOutput:
 
 
 _worker_plan: Plan | None = None
+_worker_out: str | None = None
 
 
-def init_worker(plan: Plan) -> None:
-    """Process-pool initializer: keep the plan; Ctrl-C is the parent's to handle."""
+def init_worker(plan: Plan, out: str | None = None) -> None:
+    """Process-pool initializer: keep the plan (and where parts go); Ctrl-C is the parent's to handle."""
     import signal
 
-    global _worker_plan
+    global _worker_plan, _worker_out
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_plan = plan
+    _worker_plan, _worker_out = plan, out
 
 
 def solve_batch_in_worker(batch: int) -> BatchOutput:
+    """Solve a batch; with a shared folder, write its part files here rather than ship megabytes of rows
+    through a pipe to a parent that would write them while sharing the cores with the workers."""
     assert _worker_plan is not None
-    return solve_batch(_worker_plan, batch)
+    output = solve_batch(_worker_plan, batch)
+    if _worker_out is not None:
+        from optimizer.sweep_output import write_batch
+
+        write_batch(_worker_out, batch, output.summary_csv, output.long_csv)
+        output.summary_csv = output.long_csv = ""
+        output.written = True
+    return output
 
 
 class WorkerLost(RuntimeError):
@@ -328,9 +339,10 @@ def run_serial(plan: Plan, todo: list[int]) -> Iterator[BatchOutput]:
         yield solver.solve(batch)
 
 
-def run_pool(plan: Plan, todo: list[int], jobs: int, retries: int = 2) -> Iterator[BatchOutput]:
-    """A local process pool: each worker keeps one HiGHS for the plan. A pool broken by a dying worker is
-    started again for the batches not yet done (up to `retries` times)."""
+def run_pool(plan: Plan, todo: list[int], jobs: int, out: str | None = None, retries: int = 2) -> Iterator[BatchOutput]:
+    """A local process pool: each worker keeps one HiGHS for the plan (and, given `out`, writes its batches'
+    part files there). A pool broken by a dying worker is started again for the batches not yet done
+    (up to `retries` times)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -340,7 +352,7 @@ def run_pool(plan: Plan, todo: list[int], jobs: int, retries: int = 2) -> Iterat
     remaining = list(todo)
     for attempt in range(retries + 1):
         executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                                       initializer=init_worker, initargs=(plan,))
+                                       initializer=init_worker, initargs=(plan, out))
         pending = {executor.submit(solve_batch_in_worker, b): b for b in remaining}
         try:
             while pending:

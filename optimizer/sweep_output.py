@@ -59,6 +59,12 @@ def _part(out: Path, batch: int, kind: str) -> Path:
     return out / PARTS / f"batch-{batch:06d}.{kind}.csv"
 
 
+def write_batch(out: str | Path, batch: int, summary_csv: str, long_csv: str) -> None:
+    """A finished batch's two part files, each atomically; the summary last, as it marks the batch done."""
+    write_text_atomic(_part(Path(out), batch, "long"), long_csv)
+    write_text_atomic(_part(Path(out), batch, "summary"), summary_csv)
+
+
 class SweepFolder:
     """The `--out` folder of one sweep: its parts while running, its tables once done."""
 
@@ -92,8 +98,12 @@ class SweepFolder:
         return {b for b in range(batches) if _part(self.out, b, "summary").exists()}
 
     def write_batch(self, batch: int, summary_csv: str, long_csv: str) -> None:
-        write_text_atomic(_part(self.out, batch, "long"), long_csv)
-        write_text_atomic(_part(self.out, batch, "summary"), summary_csv)
+        write_batch(self.out, batch, summary_csv, long_csv)
+
+    def drop_staging(self) -> None:
+        """Remove files a killed writer left half-written (never a finished part: those are renamed)."""
+        for path in self.parts.glob(".batch-*"):
+            path.unlink(missing_ok=True)
 
     def assemble(self, batches: int, summary_header: list[str], long_header: Iterable[str]) -> None:
         """Join the parts in point order into the two tables, each replaced whole or not at all."""
