@@ -4,15 +4,42 @@ Notation (see the README's notation table): Buy[r,c] crude bought and run (kb/d)
 feed (kb/d); Blend[r,p,s] stream into a product (kb/d); Sell[r,p] product sold (kb/d); TierBuy[c,t]
 barrels of crude c bought in tranche t (kb/d). Every right-hand side and coefficient that data can
 change is a mutable Param, so scenarios and sweeps update the model in place.
+
+The large families (one term per refinery-crude pair) fetch their Params and Vars into dicts once
+(`_data`) and build their sums straight as Pyomo's LinearExpression of monomials (`_linear`, `_term`):
+the same expressions `quicksum` makes, without an index check and an operator dispatch per term.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from optimizer.data import M3_PER_BBL, WATER_DENSITY_T_PER_M3, ModelData
 
 _sum = pyo.quicksum
+
+
+def _data(component: Any) -> dict[Any, Any]:
+    """Index -> data of a Param or Var, fetched once (indexing the component checks every index)."""
+    return dict(component.items())
+
+
+def _term(coef: Any, var: Any) -> MonomialTermExpression:
+    """coef * var, as the `*` operator makes it."""
+    return MonomialTermExpression((coef, var))
+
+
+def _linear(terms: Iterable[Any]) -> LinearExpression | int:
+    """The sum of monomials and variables, as `quicksum` makes it: 0 (a number) when there are none, the
+    term itself when there is one."""
+    args = list(terms)
+    if len(args) > 1:
+        return LinearExpression(args)
+    return args[0] if args else 0
 
 
 def crudes_by_refinery(d: ModelData) -> dict[str, list[str]]:
@@ -30,9 +57,10 @@ def add_crude_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     capacity, in $/bbl.
     """
     by_refinery = crudes_by_refinery(d)
+    buy = _data(m.Buy)
 
     def rule(m, r):
-        return pyo.inequality(m.crude_min_run_kbd[r], _sum(m.Buy[r, c] for c in by_refinery[r]),
+        return pyo.inequality(m.crude_min_run_kbd[r], _linear(buy[r, c] for c in by_refinery[r]),
                               m.crude_capacity_kbd[r])
 
     m.crude_unit_capacity = pyo.Constraint(m.REFINERIES, rule=rule)
@@ -50,19 +78,20 @@ def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
     (ideal mixing), API does not. Index: refineries whose limit is given.
     """
     pairs = crudes_by_refinery(d)
+    buy, sg = _data(m.Buy), _data(m.crude_sg)
+    sulfur, tan = _data(m.crude_sulfur_wt_pct), _data(m.crude_tan_mg_koh_per_g)
 
     def limited(column: str) -> list[str]:
         return [r for r in d.REFINERIES if d.refinery[r][column] is not None]
 
-    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: _sum(
-        (m.crude_sg[c] - m.slate_sg_max[r]) * m.Buy[r, c] for c in pairs[r]) <= 0)
-    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: _sum(
-        (m.crude_sg[c] - m.slate_sg_min[r]) * m.Buy[r, c] for c in pairs[r]) >= 0)
-    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: _sum(
-        m.crude_sg[c] * (m.crude_sulfur_wt_pct[c] - m.sulfur_max_wt_pct[r]) * m.Buy[r, c] for c in pairs[r]) <= 0)
-    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: _sum(
-        m.crude_sg[c] * (m.crude_tan_mg_koh_per_g[c] - m.tan_max_mg_koh_per_g[r]) * m.Buy[r, c]
-        for c in pairs[r]) <= 0)
+    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: _linear(
+        _term(sg[c] - m.slate_sg_max[r], buy[r, c]) for c in pairs[r]) <= 0)
+    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: _linear(
+        _term(sg[c] - m.slate_sg_min[r], buy[r, c]) for c in pairs[r]) >= 0)
+    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: _linear(
+        _term(sg[c] * (sulfur[c] - m.sulfur_max_wt_pct[r]), buy[r, c]) for c in pairs[r]) <= 0)
+    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: _linear(
+        _term(sg[c] * (tan[c] - m.tan_max_mg_koh_per_g[r]), buy[r, c]) for c in pairs[r]) <= 0)
 
 
 def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -75,10 +104,11 @@ def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
     index = [r for r in d.REFINERIES if d.refinery[r]["sulfur_plant_capacity_t_per_day"] is not None]
     tonnes_per_kbbl = 1000.0 * M3_PER_BBL * WATER_DENSITY_T_PER_M3 / 100.0
     pairs = crudes_by_refinery(d)
+    buy, sg, sulfur = _data(m.Buy), _data(m.crude_sg), _data(m.crude_sulfur_wt_pct)
 
     def rule(m, r):
-        load = _sum(tonnes_per_kbbl * m.crude_sg[c] * m.crude_sulfur_wt_pct[c] * m.sulfur_to_plant_frac[r]
-                    * m.Buy[r, c] for c in pairs[r])
+        share = m.sulfur_to_plant_frac[r]
+        load = _linear(_term(tonnes_per_kbbl * sg[c] * sulfur[c] * share, buy[r, c]) for c in pairs[r])
         return load <= m.sulfur_plant_capacity_t_per_day[r]
 
     m.sulfur_plant = pyo.Constraint(index, rule=rule)
@@ -110,11 +140,14 @@ def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     for p, s in d.COMPONENTS:
         blended.setdefault(s, []).append(p)
 
+    buy, feed, blend = _data(m.Buy), _data(m.Feed), _data(m.Blend)
+    crude_yield, unit_yield = _data(m.crude_yield_vol_frac), _data(m.unit_yield_vol_frac)
+
     def rule(m, r, s):
-        made = _sum(m.crude_yield_vol_frac[c, s] * m.Buy[r, c] for c in made_by_crude.get(s, [])) + _sum(
-            m.unit_yield_vol_frac[d.unit_type[(r, u)], f, s] * m.Feed[r, u, f] for u, f in made_by_unit.get((r, s), []))
-        used = _sum(m.Feed[r, u, s] for u in fed.get((r, s), [])) + _sum(
-            m.Blend[r, p, s] for p in blended.get(s, []))
+        made = _linear(_term(crude_yield[c, s], buy[r, c]) for c in made_by_crude.get(s, [])) + _linear(
+            _term(unit_yield[d.unit_type[(r, u)], f, s], feed[r, u, f]) for u, f in made_by_unit.get((r, s), []))
+        used = _linear(feed[r, u, s] for u in fed.get((r, s), [])) + _linear(
+            blend[r, p, s] for p in blended.get(s, []))
         if isinstance(made, (int, float)) and isinstance(used, (int, float)):
             return pyo.Constraint.Skip
         return used - made == 0
@@ -226,14 +259,15 @@ def add_crude_supply(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     Tranche price adders rise with t (validated), so the LP fills the cheap tranche first.
     """
+    buy = _data(m.Buy)
     m.crude_availability = pyo.Constraint(
         list(d.availability_kbd),
-        rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES) <= m.availability_kbd[c])
+        rule=lambda m, c: _linear(buy[r, c] for r in d.REFINERIES) <= m.availability_kbd[c])
     tiers: dict[str, list[int]] = {}
     for c, t in d.tiers:
         tiers.setdefault(c, []).append(t)
     m.crude_tier_split = pyo.Constraint(
-        sorted(tiers), rule=lambda m, c: _sum(m.Buy[r, c] for r in d.REFINERIES)
+        sorted(tiers), rule=lambda m, c: _linear(buy[r, c] for r in d.REFINERIES)
         == _sum(m.TierBuy[c, t] for t in tiers[c]))
     m.crude_tier_volume = pyo.Constraint(list(d.tiers), rule=lambda m, c, t: m.TierBuy[c, t] <= m.tier_volume_kbd[c, t])
 
@@ -244,8 +278,9 @@ def add_logistics(m: pyo.ConcreteModel, d: ModelData) -> None:
     Index: links with at least one route.
     """
     index = [l for l, pairs in d.link_pairs.items() if pairs]
+    buy = _data(m.Buy)
     m.link_capacity = pyo.Constraint(
-        index, rule=lambda m, l: _sum(m.Buy[r, c] for r, c in d.link_pairs[l]) <= m.link_capacity_kbd[l])
+        index, rule=lambda m, l: _linear(buy[pair] for pair in d.link_pairs[l]) <= m.link_capacity_kbd[l])
 
 
 def add_policy_rules(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -259,9 +294,10 @@ def add_policy_rules(m: pyo.ConcreteModel, d: ModelData) -> None:
     """
     caps = [k for k, (kind, _, _) in d.rules.items() if kind in ("cap", "ban")]
     floors = [k for k, (kind, _, _) in d.rules.items() if kind == "floor"]
-    m.policy_cap = pyo.Constraint(caps, rule=lambda m, k: _sum(m.Buy[r, c] for r, c in d.rules[k][2])
+    buy = _data(m.Buy)
+    m.policy_cap = pyo.Constraint(caps, rule=lambda m, k: _linear(buy[pair] for pair in d.rules[k][2])
                                   <= m.rule_volume_kbd[k])
-    m.policy_floor = pyo.Constraint(floors, rule=lambda m, k: _sum(m.Buy[r, c] for r, c in d.rules[k][2])
+    m.policy_floor = pyo.Constraint(floors, rule=lambda m, k: _linear(buy[pair] for pair in d.rules[k][2])
                                     >= m.rule_volume_kbd[k])
 
 
@@ -272,10 +308,11 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     kb/d times $/bbl is thousand $/d. tariff[r,c] = sum of matching tariff rules: pct/100 x fob + $/bbl.
     """
+    buy, delivered, crude_unit_cost = _data(m.Buy), _data(m.crude_delivered_usd_per_bbl), _data(
+        m.crude_unit_cost_usd_per_bbl)
     m.margin = pyo.Objective(
         expr=_sum(m.product_price_usd_per_bbl[p] * m.Sell[r, p] for r in d.REFINERIES for p in d.PRODUCTS)
-        - _sum((m.crude_delivered_usd_per_bbl[r, c] + m.crude_unit_cost_usd_per_bbl[r]) * m.Buy[r, c]
-               for r, c in d.PAIRS)
+        - _linear(_term(delivered[r, c] + crude_unit_cost[r], buy[r, c]) for r, c in d.PAIRS)
         - _sum(m.tier_adder_usd_per_bbl[c, t] * m.TierBuy[c, t] for c, t in d.tiers)
         - _sum(m.unit_cost_usd_per_bbl[r, u] * m.Feed[r, u, f] for r, u, f in d.UNIT_FEEDS),
         sense=pyo.maximize,

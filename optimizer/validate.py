@@ -45,7 +45,8 @@ def check_references(instance: Instance) -> Iterator[Problem]:
 
 
 def check_crude_prices(instance: Instance) -> Iterator[Problem]:
-    for c, row in instance.tables["crudes"].iterrows():
+    crudes = instance.tables["crudes"]
+    for c, row in zip(crudes.index, crudes.to_dict("records")):
         has_marker = not _blank(row["marker_id"])
         has_diff = not _blank(row["differential_usd_per_bbl"])
         has_flat = not _blank(row["price_usd_per_bbl"])
@@ -85,16 +86,17 @@ def check_unit_yields(instance: Instance) -> Iterator[Problem]:
                            f"they must lie between 1 and {1 + MAX_UNIT_VOLUME_GAIN_FRAC:g}.",
                            "add the missing products, or put losses in a stream of kind 'loss'.")
     known_types = set(yields["unit_type"])
-    for key, row in instance.tables["units"].iterrows():
-        if row["unit_type"] not in known_types:
-            yield _problem(instance, "units", key, "unit_type", row["unit_type"],
+    units = instance.tables["units"]
+    for key, unit_type in zip(units.index, units["unit_type"]):
+        if unit_type not in known_types:
+            yield _problem(instance, "units", key, "unit_type", unit_type,
                            "names a unit type with no rows in unit_yields.",
                            f"add its yields to unit_yields.csv or use one of: {', '.join(sorted(known_types))}.")
 
 
 def _min_max(instance: Instance, table: str, low: str, high: str) -> Iterator[Problem]:
-    for key, row in instance.tables[table].iterrows():
-        lo, hi = row[low], row[high]
+    frame = instance.tables[table]
+    for key, lo, hi in zip(frame.index, frame[low], frame[high]):
         if not _blank(lo) and not _blank(hi) and lo > hi:
             yield _problem(instance, table, key, low, lo, f"is above {high} ({hi:g}).",
                            f"make {low} <= {high}.")
@@ -109,8 +111,9 @@ def check_min_max(instance: Instance) -> Iterator[Problem]:
     yield from _min_max(instance, "blend_specs", "min_value", "max_value")
     yield from _min_max(instance, "product_ratios", "min_ratio", "max_ratio")
     for table, low, high in (("blend_specs", "min_value", "max_value"), ("product_ratios", "min_ratio", "max_ratio")):
-        for key, row in instance.tables[table].iterrows():
-            if _blank(row[low]) and _blank(row[high]):
+        frame = instance.tables[table]
+        for key, lo, hi in zip(frame.index, frame[low], frame[high]):
+            if _blank(lo) and _blank(hi):
                 yield _problem(instance, table, key, low, "", f"gives neither {low} nor {high}.",
                                "give at least one limit, or delete the row.")
 
