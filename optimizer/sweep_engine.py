@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import os
+import signal
 import threading
 import time
 import uuid
@@ -307,8 +308,6 @@ _worker_out: str | None = None
 
 def init_worker(plan: Plan, out: str | None = None) -> None:
     """Process-pool initializer: keep the plan (and where parts go); Ctrl-C is the parent's to handle."""
-    import signal
-
     global _worker_plan, _worker_out
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_plan, _worker_out = plan, out
@@ -389,8 +388,16 @@ def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int) -> Iterator
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        # worker processes start with Ctrl-C ignored (they inherit it): the sweep stops them itself, and
+        # they do not each print a KeyboardInterrupt traceback
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is \
+            threading.main_thread() else None
+        try:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         client = Client(cluster)
     else:
         client = Client(scheduler)
