@@ -93,6 +93,7 @@ class Block:
     col_index: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
+    offset: np.ndarray | None = None  # the objective's constant, when it reads a Param
 
     def apply(self, h: highspy.Highs, option: int) -> None:
         if len(self.cost_cols):
@@ -103,6 +104,8 @@ class Block:
             h.changeColsBounds(len(self.col_index), self.col_index, self.col_lower[option], self.col_upper[option])
         for i, j, value in zip(self.coef_row.tolist(), self.coef_col.tolist(), self.coef[option].tolist()):
             h.changeCoeff(i, j, value)
+        if self.offset is not None:
+            h.changeObjectiveOffset(float(self.offset[option]))
 
 
 @dataclass

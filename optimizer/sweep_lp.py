@@ -20,7 +20,7 @@ from pyomo.repn import generate_standard_repn
 from optimizer.sweep_engine import INF, Block, LpArrays
 
 ParamKey = tuple[str, Any]  # (Param name, index), as in `optimizer.model.param_values`
-Cell = tuple  # ("cost", j) | ("coef", k) | ("row", i) | ("col", j)
+Cell = tuple  # ("cost", j) | ("coef", k) | ("row", i) | ("col", j) | ("offset", 0)
 
 
 def _number(expr: Any) -> float | None:
@@ -50,8 +50,7 @@ class LpTemplate:
         for j, terms in self.cost_exprs.items():
             self._track(("cost", j), terms)
         self.offset_expr = repn.constant
-        if not self._constant(repn.constant):
-            raise NotImplementedError("a swept objective constant is not supported")
+        self._track(("offset", 0), [repn.constant])
 
         self.row_exprs: list[tuple[Any, Any, Any]] = []
         coef_rows, coef_cols, self.coef_exprs = [], [], []
@@ -71,12 +70,6 @@ class LpTemplate:
         self.coef_col = np.asarray(coef_cols, dtype=np.int32)
         for j, v in enumerate(self.columns):
             self._track(("col", j), [e for e in (v.lower, v.upper) if e is not None])
-
-    @staticmethod
-    def _constant(expr: Any) -> bool:
-        if expr is None or isinstance(expr, (int, float)):
-            return True
-        return not any(True for _ in identify_mutable_parameters(expr))
 
     def _track(self, cell: Cell, exprs: Iterable[Any]) -> None:
         for expr in exprs:
@@ -137,7 +130,9 @@ class LpTemplate:
         coefs = [c[1] for c in cells if c[0] == "coef"]
         rows = [c[1] for c in cells if c[0] == "row"]
         cols = [c[1] for c in cells if c[0] == "col"]
+        offset = any(c[0] == "offset" for c in cells)
         n = len(options)
+        offsets = np.empty(n)
         cost = np.empty((n, len(cost_cols)))
         coef = np.empty((n, len(coefs)))
         row = np.empty((n, len(rows), 2))
@@ -150,12 +145,13 @@ class LpTemplate:
                 row[o] = [self._row(i) for i in rows]
             if cols:
                 col[o] = [self._col(j) for j in cols]
+            offsets[o] = _number(self.offset_expr) or 0.0
             self.set_params({key: base[key] for key in option})
         return Block(cost_cols=np.asarray(cost_cols, dtype=np.int32), cost=cost,
                      coef_row=self.coef_row[coefs], coef_col=self.coef_col[coefs], coef=coef,
                      row_index=np.asarray(rows, dtype=np.int32), row_lower=row[:, :, 0].copy(),
                      row_upper=row[:, :, 1].copy(), col_index=np.asarray(cols, dtype=np.int32),
-                     col_lower=col[:, :, 0].copy(), col_upper=col[:, :, 1].copy())
+                     col_lower=col[:, :, 0].copy(), col_upper=col[:, :, 1].copy(), offset=offsets if offset else None)
 
     def column_indices(self, var: pyo.Var, indices: list[Any]) -> np.ndarray:
         return np.asarray([self.column_of[id(var[i])] for i in indices], dtype=np.int32)
