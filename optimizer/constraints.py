@@ -84,14 +84,25 @@ def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
     def limited(column: str) -> list[str]:
         return [r for r in d.REFINERIES if d.refinery[r][column] is not None]
 
-    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: _linear(
-        _term(sg[c] - m.slate_sg_max[r], buy[r, c]) for c in pairs[r]) <= 0)
-    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: _linear(
-        _term(sg[c] - m.slate_sg_min[r], buy[r, c]) for c in pairs[r]) >= 0)
-    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: _linear(
-        _term(sg[c] * (sulfur[c] - m.sulfur_max_wt_pct[r]), buy[r, c]) for c in pairs[r]) <= 0)
-    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: _linear(
-        _term(sg[c] * (tan[c] - m.tan_max_mg_koh_per_g[r]), buy[r, c]) for c in pairs[r]) <= 0)
+    # Each row is stated as written above, a weighted sum minus the limit times a sum: every per-refinery
+    # term then has a Param (or a per-crude product of Params, built once) as its coefficient, which is
+    # what makes the rows quick to build and to hand to HiGHS.
+    sulfur_mass = {c: sg[c] * sulfur[c] for c in d.CRUDES}
+    tan_mass = {c: sg[c] * tan[c] for c in d.CRUDES}
+
+    def weighted(r: str, weight: dict[str, Any] | None = None):
+        if weight is None:
+            return _linear(buy[r, c] for c in pairs[r])
+        return _linear(_term(weight[c], buy[r, c]) for c in pairs[r])
+
+    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: weighted(r, sg)
+                                     - m.slate_sg_max[r] * weighted(r) <= 0)
+    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: weighted(r, sg)
+                                     - m.slate_sg_min[r] * weighted(r) >= 0)
+    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: weighted(r, sulfur_mass)
+                                        - m.sulfur_max_wt_pct[r] * weighted(r, sg) <= 0)
+    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: weighted(r, tan_mass)
+                                     - m.tan_max_mg_koh_per_g[r] * weighted(r, sg) <= 0)
 
 
 def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -105,10 +116,10 @@ def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
     tonnes_per_kbbl = 1000.0 * M3_PER_BBL * WATER_DENSITY_T_PER_M3 / 100.0
     pairs = crudes_by_refinery(d)
     buy, sg, sulfur = _data(m.Buy), _data(m.crude_sg), _data(m.crude_sulfur_wt_pct)
+    tonnes = {c: tonnes_per_kbbl * sg[c] * sulfur[c] for c in d.CRUDES}  # per crude, built once
 
     def rule(m, r):
-        share = m.sulfur_to_plant_frac[r]
-        load = _linear(_term(tonnes_per_kbbl * sg[c] * sulfur[c] * share, buy[r, c]) for c in pairs[r])
+        load = m.sulfur_to_plant_frac[r] * _linear(_term(tonnes[c], buy[r, c]) for c in pairs[r])
         return load <= m.sulfur_plant_capacity_t_per_day[r]
 
     m.sulfur_plant = pyo.Constraint(index, rule=rule)
@@ -308,11 +319,12 @@ def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     kb/d times $/bbl is thousand $/d. tariff[r,c] = sum of matching tariff rules: pct/100 x fob + $/bbl.
     """
-    buy, delivered, crude_unit_cost = _data(m.Buy), _data(m.crude_delivered_usd_per_bbl), _data(
-        m.crude_unit_cost_usd_per_bbl)
+    buy, delivered = _data(m.Buy), _data(m.crude_delivered_usd_per_bbl)
+    pairs = crudes_by_refinery(d)
     m.margin = pyo.Objective(
         expr=_sum(m.product_price_usd_per_bbl[p] * m.Sell[r, p] for r in d.REFINERIES for p in d.PRODUCTS)
-        - _linear(_term(delivered[r, c] + crude_unit_cost[r], buy[r, c]) for r, c in d.PAIRS)
+        - _linear(_term(delivered[r, c], buy[r, c]) for r, c in d.PAIRS)
+        - _sum(m.crude_unit_cost_usd_per_bbl[r] * _linear(buy[r, c] for c in pairs[r]) for r in d.REFINERIES)
         - _sum(m.tier_adder_usd_per_bbl[c, t] * m.TierBuy[c, t] for c, t in d.tiers)
         - _sum(m.unit_cost_usd_per_bbl[r, u] * m.Feed[r, u, f] for r, u, f in d.UNIT_FEEDS),
         sense=pyo.maximize,
