@@ -6,6 +6,9 @@ Rows follow the model's constraints, component by component in declaration order
 so a family's rows are one contiguous slice of HiGHS's vectors. Columns come in the order the rows
 first use them (then the objective's, then unused variables): the order Pyomo's persistent interface
 gave them, so that HiGHS walks the same path and picks the same optimum where several are optimal.
+The sums this model is made of (linear expressions of monomials, their sums, negations and products
+with a constant) are read by a short walker of their own (`_walk`), which gives bit for bit what the
+visitor gives (tests/test_handoff.py) at a third of its cost; any other expression goes to the visitor.
 This replaces Pyomo's persistent `highs` interface, whose constraint-by-constraint hand-off cost 3-4x
 more (see ../shared/PYOMO-HIGHS-NOTES.md and benchmarks/RESULTS.md).
 """
@@ -18,8 +21,18 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.common.numeric_types import native_types
 from pyomo.core.base import SortComponents
+from pyomo.core.base.param import ParamData
+from pyomo.core.base.var import VarData
+from pyomo.core.expr.numeric_expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
 from pyomo.repn.linear import LinearRepnVisitor
 from pyomo.repn.util import VarRecorder
 
@@ -88,8 +101,80 @@ def _bound(x: Any, default: float) -> float:
     return float(x if x.__class__ in native_types else pyo.value(x))
 
 
-def compile_model(model: pyo.ConcreteModel) -> StandardForm:
-    """The model's one objective and every active constraint at the Params' current values."""
+def _constant(expr: Any, known: dict[int, tuple[Any, float]]) -> float | None:
+    """The value of a fixed coefficient (a number, a Param, an expression of Params); None if it is not fixed."""
+    if expr.__class__ in native_types:
+        return expr
+    if expr.__class__ is ParamData:
+        return expr.value
+    seen = known.get(id(expr))
+    if seen is not None:
+        return seen[1]
+    if expr.is_potentially_variable():
+        return None
+    # shared per-crude products are evaluated once a hand-off; the entry keeps the expression alive, so
+    # that its id cannot pass to a temporary made later (`to_bounded_expression` makes some)
+    value = pyo.value(expr)
+    known[id(expr)] = (expr, value)
+    return value
+
+
+def _walk(expr: Any, mult: float, linear: dict[int, float], known: dict[int, tuple[Any, float]]) -> float | None:
+    """Add mult * expr's terms into `linear` (id(var) -> coefficient) and return mult * its constant;
+    None when expr holds anything but sums, negations, monomials and products with a constant."""
+    cls = expr.__class__
+    if cls is LinearExpression or cls is SumExpression:
+        constant = 0.0
+        for arg in expr.args:
+            acls = arg.__class__
+            if acls is MonomialTermExpression:
+                coef, var = arg.args
+                coef = _constant(coef, known)
+                if coef is None or var.fixed:
+                    return None
+                coef = mult * coef
+                vid = id(var)
+                if vid in linear:
+                    linear[vid] += coef
+                elif coef:  # as the visitor: a term first met with a zero coefficient is left out
+                    linear[vid] = coef
+            elif acls is VarData:
+                if arg.fixed:
+                    return None
+                vid = id(arg)
+                if vid in linear:
+                    linear[vid] += mult
+                elif mult:
+                    linear[vid] = mult
+            else:
+                part = _walk(arg, mult, linear, known)
+                if part is None:
+                    return None
+                constant += part
+        return constant
+    if cls is NegationExpression:
+        return _walk(expr.args[0], -mult, linear, known)
+    if cls is ProductExpression:
+        a, b = expr.args
+        factor = _constant(a, known)
+        if factor is None:
+            return None
+        return _walk(b, mult * factor, linear, known)
+    if cls is MonomialTermExpression or cls is VarData:
+        return _walk(LinearExpression([expr]), mult, linear, known)
+    value = _constant(expr, known)
+    return None if value is None else mult * value
+
+
+def compile_model(model: pyo.ConcreteModel, fast: bool = True) -> StandardForm:
+    """The model's one objective and every active constraint at the Params' current values.
+
+    `fast=False` reads every expression with Pyomo's visitor alone (the reference for the walker)."""
+    with PauseGC():  # millions of list and dict entries, no garbage: the collector's passes are waste
+        return _compile(model, fast)
+
+
+def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
     var_map: dict[int, Any] = {}
     components = []
     for var in model.component_objects(pyo.Var, active=True):
@@ -115,6 +200,7 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     values: list[float] = []
     rows = []
     constraints = []
+    known: dict[int, tuple[Any, float]] = {}
     for con in model.component_objects(pyo.Constraint, active=True):
         keys = []
         start = len(rows)
@@ -122,11 +208,16 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
             if not c.active:
                 continue
             lb, body, ub = c.to_bounded_expression()
-            repn = visitor.walk_expression(body)
-            if repn.nonlinear is not None:
-                raise ValueError(f"constraint {c.name} is not linear")
-            shift = repn.constant
-            linear = repn.linear
+            linear: dict[int, float] = {}
+            shift = _walk(body, 1, linear, known) if fast else None
+            if shift is not None and not all(linear.values()):  # as the visitor: terms that cancel are left out
+                linear = {vid: coef for vid, coef in linear.items() if coef}
+            if shift is None:
+                repn = visitor.walk_expression(body)
+                if repn.nonlinear is not None:
+                    raise ValueError(f"constraint {c.name} is not linear")
+                shift = repn.constant
+                linear = repn.linear
             index.extend(map(col, linear))
             values.extend(linear.values())
             starts.append(len(index))
@@ -139,16 +230,24 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     objectives = list(model.component_data_objects(pyo.Objective, active=True))
     if len(objectives) != 1:
         raise ValueError(f"the model has {len(objectives)} active objectives; the hand-off takes one")
-    repn = visitor.walk_expression(objectives[0].expr)
-    if repn.nonlinear is not None:
-        raise ValueError("the objective is not linear")
+    objective: dict[int, float] = {}
+    offset = _walk(objectives[0].expr, 1, objective, known) if fast else None
+    if offset is not None and not all(objective.values()):
+        objective = {vid: coef for vid, coef in objective.items() if coef}
+    if offset is None:
+        repn = visitor.walk_expression(objectives[0].expr)
+        if repn.nonlinear is not None:
+            raise ValueError("the objective is not linear")
+        objective, offset = repn.linear, repn.constant
     if len(var_map) != n:
         raise ValueError("the model uses a variable that is not one of its components")
     cost = np.zeros(n)
-    for vid, coef in repn.linear.items():
+    for vid, coef in objective.items():
         cost[col(vid)] += coef
     for vid in var_map:
         col(vid)
+    if len(column_of) != n:
+        raise ValueError("the model uses a variable that is not one of its components")
     columns = [None] * n
     for vid, j in column_of.items():
         columns[j] = var_map[vid]
@@ -157,7 +256,7 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
                                               dtype=np.int64))
                  for name, keys, start in components]
     return StandardForm(
-        maximize=objectives[0].sense == pyo.maximize, offset=float(repn.constant), col_cost=cost,
+        maximize=objectives[0].sense == pyo.maximize, offset=float(offset), col_cost=cost,
         col_lower=np.array([_bound(v.lb, -INF) for v in columns], dtype=float),
         col_upper=np.array([_bound(v.ub, INF) for v in columns], dtype=float),
         row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer import constraints
 from optimizer.data import ModelData, specific_gravity
@@ -79,6 +80,13 @@ def structure_key(d: ModelData) -> tuple:
 
 def build_model(d: ModelData) -> pyo.ConcreteModel:
     """The crude-slate LP for one data set (see `optimizer.constraints` for every family's maths)."""
+    # a model is millions of small objects, none of them garbage: the collector's passes over them
+    # while it is built cost as much as building it (Pyomo's own writers pause it the same way)
+    with PauseGC():
+        return _build(d)
+
+
+def _build(d: ModelData) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="crude_slate")
     m.REFINERIES = pyo.Set(initialize=d.REFINERIES, ordered=True)
     m.PRODUCTS = pyo.Set(initialize=d.PRODUCTS, ordered=True)
