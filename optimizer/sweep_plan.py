@@ -56,6 +56,7 @@ STRUCTURAL_COLUMNS = {("crude_yields", "yield_vol_frac"), ("unit_yields", "yield
 AFFINE_TOL = 1e-12  # relative: a middle probe this close to the line through the ends is on it
 MAX_CORNER_DIMS = 6  # a table shared by more swept parameters is checked at each one's ends only
 MAX_PROBLEMS_PER_VARY = 3  # out-of-range values listed per --vary; the rest are counted
+MIN_POOLED_TASKS = 8  # fewer derivations than this run here: forking the planner costs about one of them
 
 
 @dataclass
@@ -122,7 +123,7 @@ class ScenarioPlanner:
 
     def _map(self, method: str, choices: list[dict[int, int]]) -> list[Any]:
         """`method(choice)` for every choice: in the planning pool when there is one and work to share."""
-        if self.pool is None or len(choices) < 2:
+        if self.pool is None or len(choices) < MIN_POOLED_TASKS:
             return [getattr(self, method)(choice) for choice in choices]
         return list(self.pool.map(_in_child, [(method, choice) for choice in choices]))
 
