@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optimizer.data import ModelData, api_from_sg
@@ -55,19 +56,25 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
     run = {r: sum(buy[(r, c)] for c in d.CRUDES) for r in d.REFINERIES}
     banned = {pair for kind, _, pairs in d.rules.values() if kind == "ban" for pair in pairs}
 
-    slate = pd.DataFrame([
-        {
-            "refinery_id": r, "crude_id": c, "origin": d.origin[c], "allowed": (r, c) not in banned,
-            "volume_kbd": buy[(r, c)],
-            "share_of_run_pct": 100.0 * buy[(r, c)] / run[r] if run[r] > ZERO_KBD else 0.0,
-            "fob_usd_per_bbl": d.fob_usd_per_bbl[c], "freight_usd_per_bbl": d.freight_usd_per_bbl[(r, c)],
-            "tariff_usd_per_bbl": d.tariff_usd_per_bbl[(r, c)],
-            "delivered_cost_usd_per_bbl": d.delivered_usd_per_bbl(r, c),
-            "reduced_cost_usd_per_bbl": rc.get("Buy", {}).get((r, c), math.nan),
-            **_price_range(res, d, r, c),
-        }
-        for r, c in d.PAIRS
-    ])
+    # one row per (refinery, crude) pair: built column by column (the largest table by far)
+    pairs = d.PAIRS
+    buy_rc = rc.get("Buy", {})
+    ranges = [_price_range(res, d, r, c) for r, c in pairs] if res.ranging is not None else None
+    slate = pd.DataFrame({
+        "refinery_id": [r for r, _ in pairs], "crude_id": [c for _, c in pairs],
+        "origin": [d.origin[c] for _, c in pairs], "allowed": [pair not in banned for pair in pairs],
+        "volume_kbd": [buy[pair] for pair in pairs],
+        "share_of_run_pct": [100.0 * buy[(r, c)] / run[r] if run[r] > ZERO_KBD else 0.0 for r, c in pairs],
+        "fob_usd_per_bbl": [d.fob_usd_per_bbl[c] for _, c in pairs],
+        "freight_usd_per_bbl": [d.freight_usd_per_bbl[pair] for pair in pairs],
+        "tariff_usd_per_bbl": [d.tariff_usd_per_bbl[pair] for pair in pairs],
+        "delivered_cost_usd_per_bbl": [d.delivered_usd_per_bbl(r, c) for r, c in pairs],
+        "reduced_cost_usd_per_bbl": [buy_rc.get(pair, math.nan) for pair in pairs],
+        "delivered_valid_from_usd_per_bbl": [x["delivered_valid_from_usd_per_bbl"] for x in ranges]
+        if ranges is not None else [math.nan] * len(pairs),
+        "delivered_valid_to_usd_per_bbl": [x["delivered_valid_to_usd_per_bbl"] for x in ranges]
+        if ranges is not None else [math.nan] * len(pairs),
+    })
 
     feeds = {k: _clean(x) for k, x in v["Feed"].items()}
     unit_feed = {k: 0.0 for k in d.UNITS}
@@ -123,13 +130,18 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
     for (c, t), x in v["TierBuy"].items():
         tier_cost[c] += _clean(x) * d.tiers[(c, t)][1]
     bought = {c: sum(buy[(r, c)] for r in d.REFINERIES) for c in d.CRUDES}
+    tiered = [c for c in d.CRUDES if bought[c] > ZERO_KBD and tier_cost[c] != 0.0]
+    feeds_at: dict[str, list[tuple[str, float]]] = {r: [] for r in d.REFINERIES}
+    for (rr, u, _), x in feeds.items():
+        feeds_at[rr].append((u, x))
     refinery_rows = []
     for r in d.REFINERIES:
         revenue = sum(sell[(r, p)] * d.product_price_usd_per_bbl[p] for p in d.PRODUCTS)
         crude_cost = sum(buy[(r, c)] * (d.delivered_usd_per_bbl(r, c) + (d.refinery[r]["crude_unit_cost_usd_per_bbl"]
                                                                           or 0.0)) for c in d.CRUDES)
-        crude_cost += sum(tier_cost[c] * buy[(r, c)] / bought[c] for c in d.CRUDES if bought[c] > ZERO_KBD)
-        unit_cost = sum(x * d.unit_cost_usd_per_bbl[(rr, u)] for (rr, u, _), x in feeds.items() if rr == r)
+        # crudes without a tier cost add exact zeros: leaving them out changes no sum
+        crude_cost += sum(tier_cost[c] * buy[(r, c)] / bought[c] for c in tiered)
+        unit_cost = sum(x * d.unit_cost_usd_per_bbl[(r, u)] for u, x in feeds_at[r])
         margin = revenue - crude_cost - unit_cost
         mass = sum(buy[(r, c)] * d.sg[c] for c in d.CRUDES)
         refinery_rows.append({
@@ -169,8 +181,11 @@ def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str
         "status": res.status, "objective_kusd_per_day": res.objective_kusd_per_day,
         "crude_run_kbd": sum(run.values()),
     }
+    by_origin: dict[str, list[float]] = {o: [] for o in origins}
+    for r, c in d.PAIRS:
+        by_origin[d.origin[c]].append(buy[(r, c)])
     for o in origins:
-        summary_row[origin_column(o)] = sum(buy[(r, c)] for r, c in d.PAIRS if d.origin[c] == o)
+        summary_row[origin_column(o)] = sum(by_origin[o])
     summary_row.update({"build_seconds": res.build_seconds, "solve_seconds": res.solve_seconds,
                         "simplex_iterations": res.iterations})
     summary = pd.DataFrame([summary_row])
@@ -219,14 +234,24 @@ def self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) 
     buy = {(r, c): x for r, c, x in zip(slate["refinery_id"], slate["crude_id"], slate["volume_kbd"])}
     made: dict[tuple[str, str], float] = {}
     used: dict[tuple[str, str], float] = {}
+    # crude-unit output of every refinery and cut at once: (refineries x crudes) @ (crudes x cuts)
+    crude_at = {c: j for j, c in enumerate(d.CRUDES)}
+    cuts = sorted({s for _, s in d.crude_yield})
+    cut_at = {s: j for j, s in enumerate(cuts)}
+    yields = np.zeros((len(d.CRUDES), len(cuts)))
     for (c, s), y in d.crude_yield.items():
-        for r in d.REFINERIES:
-            made[(r, s)] = made.get((r, s), 0.0) + y * buy[(r, c)]
+        yields[crude_at[c], cut_at[s]] += y
+    runs = np.array([[buy[(r, c)] for c in d.CRUDES] for r in d.REFINERIES]).reshape(len(d.REFINERIES), -1)
+    for r, row in zip(d.REFINERIES, (runs @ yields).tolist()):
+        for s, x in zip(cuts, row):
+            made[(r, s)] = x
+    outputs: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for (ut, ff, s), y in d.unit_yield.items():
+        outputs.setdefault((ut, ff), []).append((s, y))
     for r, u, f, x in zip(feeds["refinery_id"], feeds["unit_id"], feeds["stream_id"], feeds["feed_kbd"]):
         used[(r, f)] = used.get((r, f), 0.0) + x
-        for (ut, ff, s), y in d.unit_yield.items():
-            if ut == d.unit_type[(r, u)] and ff == f:
-                made[(r, s)] = made.get((r, s), 0.0) + y * x
+        for s, y in outputs.get((d.unit_type[(r, u)], f), []):
+            made[(r, s)] = made.get((r, s), 0.0) + y * x
     for r, s, x in zip(blends["refinery_id"], blends["stream_id"], blends["volume_kbd"]):
         used[(r, s)] = used.get((r, s), 0.0) + x
     for r, s in d.BALANCES:
