@@ -20,6 +20,7 @@ from other processes on the machine hits both sides alike.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import re
@@ -94,6 +95,27 @@ class LowerBound:
         return (time.perf_counter() - tick) / len(shifts), objectives, iterations
 
 
+def _in_parallel(instance, affected, shifts, barrier, results) -> None:
+    bound = LowerBound(instance, affected)
+    barrier.wait()
+    results.put(bound.run(shifts, read=False)[0])
+
+
+def ceiling(instance, affected, shifts: np.ndarray, seconds_alone: float) -> float:
+    """How much faster 2 processes of HiGHS alone get through the points than one: what the machine
+    allows a 2-worker sweep at that moment (other processes on it take their share)."""
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_in_parallel, args=(instance, affected, shifts, barrier, results))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    per_point = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return 2 * seconds_alone / (sum(per_point) / 2)
+
+
 def best(times: list[float]) -> float:
     return min(times)
 
@@ -140,13 +162,17 @@ def main() -> None:
 
     engines = {"1": (1, None), "2": (2, None), "dask": (2, "local")}
     end_to_end: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
+    ceilings = []
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(args.repeat):
+            ceilings.append(ceiling(instance, affected, shifts, bound.run(shifts, read=False)[0]))
             for name, (jobs, scheduler) in engines.items():
                 tick = time.perf_counter()
                 outcome = run_sweep(args.instance, VARY, out=Path(folder) / name, jobs=jobs, scheduler=scheduler,
                                     plots=False, progress=False)
-                end_to_end[name].append({**outcome.timings, "total": time.perf_counter() - tick})
+                end_to_end[name].append({**outcome.timings, "total": time.perf_counter() - tick,
+                                         "highs_ms": outcome.manifest["this_run"]["ms_per_point_in_highs"],
+                                         "load": os.getloadavg()[0]})
         same = all((Path(folder) / "1" / file).read_bytes() == (Path(folder) / other / file).read_bytes()
                    for other in ("2", "dask") for file in ("sweep.csv", "sweep_summary.csv"))
         long_mb = (Path(folder) / "1" / "sweep.csv").stat().st_size / 1e6
@@ -162,6 +188,7 @@ def main() -> None:
     solving = {j: min(r["solving"] for r in runs) for j, runs in end_to_end.items()}
     planned = {j: min(r["planning"] for r in runs) for j, runs in end_to_end.items()}
     total = {j: min(r["total"] for r in runs) for j, runs in end_to_end.items()}
+    fastest = {j: min(runs, key=lambda r: r["solving"]) for j, runs in end_to_end.items()}
     e, lo, lm, lr = best(engine) * 1000, best(loop) * 1000, best(lb_min) * 1000, best(lb_read) * 1000
     load_after = os.getloadavg()
     lp = plan.templates[0].lp
@@ -196,6 +223,15 @@ which makes the rows independent of the engine and job count). Objectives agree 
 {solving["1"] / solving["2"]:.2f}x | {solving["dask"]:.2f} s (with the cluster's start) |
 | total (also reading the instance, assembling {long_mb:.0f} MB of sweep.csv) | {total["1"]:.2f} s | \
 {total["2"]:.2f} s | {total["1"] / total["2"]:.2f}x | {total["dask"]:.2f} s |
+| in the fastest solving run: ms a point inside HiGHS, per worker (load average after it) | \
+{fastest["1"]["highs_ms"]:.2f} ({fastest["1"]["load"]:.2f}) | \
+{fastest["2"]["highs_ms"]:.2f} ({fastest["2"]["load"]:.2f}) | | \
+{fastest["dask"]["highs_ms"]:.2f} ({fastest["dask"]["load"]:.2f}) |
+| for scale: HiGHS alone in 2 processes at once, against 1 (what the machine allowed then) | | | \
+{max(ceilings):.2f}x best, {min(ceilings):.2f}x worst | |
+
+A worker's time a point inside HiGHS grows when other processes take the cores: on this shared 2-core machine a
+2-worker sweep can only be as fast as two HiGHS alone side by side were at that moment (the last row).
 
 Byte-identical files from 1 worker, 2 workers and Dask: {"yes" if same else "NO"}. Planning ({report.derivations} full
 derivations, {report.validations} validations, one Pyomo build, one cold solve) is the fixed cost that makes every point
