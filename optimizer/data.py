@@ -195,10 +195,10 @@ def derive(instance: Instance) -> ModelData:
     for k, rule in t["policies"].iterrows():
         matched = scope_matches(rule, crude_rows, refineries)
         if rule["kind"] == "tariff":
+            pct, usd = _num(rule["tariff_pct"]) or 0.0, _num(rule["tariff_usd_per_bbl"]) or 0.0
             for r, c in matched:
-                tariff_pct[(r, c)] += _num(rule["tariff_pct"]) or 0.0
-                tariff[(r, c)] += (_num(rule["tariff_pct"]) or 0.0) / 100.0 * fob[c] + (
-                    _num(rule["tariff_usd_per_bbl"]) or 0.0)
+                tariff_pct[(r, c)] += pct
+                tariff[(r, c)] += pct / 100.0 * fob[c] + usd
         elif rule["kind"] == "ban":
             rules[k] = ("ban", 0.0, matched)
         else:

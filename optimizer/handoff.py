@@ -129,7 +129,12 @@ def _walk(expr: Any, mult: float, linear: dict[int, float], known: dict[int, tup
             acls = arg.__class__
             if acls is MonomialTermExpression:
                 coef, var = arg.args
-                coef = _constant(coef, known)
+                if coef.__class__ is ParamData:
+                    # the stored number itself (`.value` checks it on every read: a third of the walk)
+                    value = coef._value
+                    coef = value if value.__class__ in native_types else coef.value
+                else:
+                    coef = _constant(coef, known)
                 if coef is None or var.fixed:
                     return None
                 coef = mult * coef
@@ -185,13 +190,6 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
         components.append((var.local_name, keys, len(var_map) - len(keys)))
     n = len(var_map)
     visitor = LinearRepnVisitor({}, var_recorder=VarRecorder(var_map, SortComponents.deterministic))
-    column_of: dict[int, int] = {}
-
-    def col(vid: int) -> int:
-        j = column_of.get(vid)
-        if j is None:
-            j = column_of[vid] = len(column_of)
-        return j
 
     lower: list[float] = []
     upper: list[float] = []
@@ -218,7 +216,7 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
                     raise ValueError(f"constraint {c.name} is not linear")
                 shift = repn.constant
                 linear = repn.linear
-            index.extend(map(col, linear))
+            index.extend(linear)  # variable ids for now: columns are numbered once all rows are read
             values.extend(linear.values())
             starts.append(len(index))
             lower.append(_bound(lb, -INF) - shift if lb is not None else -INF)
@@ -239,15 +237,14 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
         if repn.nonlinear is not None:
             raise ValueError("the objective is not linear")
         objective, offset = repn.linear, repn.constant
-    if len(var_map) != n:
+    # columns in order of first use: by the rows, then the objective, then the variables no one uses
+    column_of = {vid: j for j, vid in enumerate(dict.fromkeys([*index, *objective, *var_map]))}
+    if len(var_map) != n or len(column_of) != n:
         raise ValueError("the model uses a variable that is not one of its components")
+    index = list(map(column_of.__getitem__, index))
     cost = np.zeros(n)
     for vid, coef in objective.items():
-        cost[col(vid)] += coef
-    for vid in var_map:
-        col(vid)
-    if len(column_of) != n:
-        raise ValueError("the model uses a variable that is not one of its components")
+        cost[column_of[vid]] += coef
     columns = [None] * n
     for vid, j in column_of.items():
         columns[j] = var_map[vid]

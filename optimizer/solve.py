@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.data import ModelData
 from optimizer.handoff import Columns, Slice, StandardForm, apply_changes, compile_model
@@ -162,7 +163,8 @@ class SlateSolver:
             rebuilt=rebuilt,
         )
         if status == OPTIMAL:
-            self._extract(result, with_duals)
+            with PauseGC():  # dictionaries of every value and dual: no garbage, and the collector's passes cost
+                self._extract(result, with_duals)
             if with_ranging:
                 result.ranging = compute_ranging(self)
         return result
