@@ -50,6 +50,7 @@ def _highs_of(solver):
 def measure_size(size: str, workdir: Path) -> dict:
     """Every stage of one size, in this process; writes the LP as `workdir/lp.mps` for the lower bound."""
     tick = time.perf_counter()
+    import optimizer.result_files  # noqa: F401  (imported by write_atomic on first use: an import, not a stage)
     from optimizer.data import derive
     from optimizer.results import build_tables, manifest, self_check, write_atomic
     from optimizer.solve import SlateSolver

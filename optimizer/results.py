@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.data import ModelData, api_from_sg
 from optimizer.errors import CrudeSlateError
@@ -48,8 +49,17 @@ class ScenarioResults:
     tables: dict[str, pd.DataFrame]
 
 
+# The three steps below allocate a great many small objects while a solved model, millions of
+# objects, is alive: each pass of the garbage collector over it costs up to half a second at a
+# million nonzeros, and none of it is garbage. They run with the collector paused.
+
 def build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str, pd.DataFrame]:
     """Every result table of one optimal solve, each with a leading `scenario` column."""
+    with PauseGC():
+        return _build_tables(instance, d, res)
+
+
+def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[str, pd.DataFrame]:
     scenario = instance.scenario
     v, rc, duals = res.values, res.reduced_costs, res.duals
     buy = {k: _clean(x) for k, x in v["Buy"].items()}
@@ -229,6 +239,11 @@ def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:
 
 def self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
     """Rebuild balances, capacities and the margin from the result tables; return every disagreement."""
+    with PauseGC():
+        return _self_check(d, tables, objective)
+
+
+def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
     failures = []
     slate, feeds, blends = tables["slate"], tables["unit_feeds"], tables["blends"]
     buy = {(r, c): x for r, c, x in zip(slate["refinery_id"], slate["crude_id"], slate["volume_kbd"])}
@@ -301,14 +316,15 @@ def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any
     """Write every table (and manifest.json) into `out`, replacing it whole or not at all.
 
     `extra_files` (file name -> writer of that path) land together with the tables, e.g. plots."""
-    from optimizer.result_files import csv_writer, json_writer, write_folder_atomic
+    with PauseGC():
+        from optimizer.result_files import csv_writer, json_writer, write_folder_atomic
 
-    if fmt == "xlsx":
-        from optimizer.xlsx_report import results_writer
+        if fmt == "xlsx":
+            from optimizer.xlsx_report import results_writer
 
-        files = {"results.xlsx": results_writer(tables, meta)}
-    else:
-        files = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
-    files["manifest.json"] = json_writer(meta)
-    files.update(extra_files or {})
-    write_folder_atomic(out, files)
+            files = {"results.xlsx": results_writer(tables, meta)}
+        else:
+            files = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
+        files["manifest.json"] = json_writer(meta)
+        files.update(extra_files or {})
+        write_folder_atomic(out, files)
