@@ -34,15 +34,11 @@ def _num(value: object) -> float | None:
 
 def scope_matches(rule: pd.Series, crudes: pd.DataFrame, refineries: list[str]) -> list[tuple[str, str]]:
     """(refinery, crude) pairs a scoped row (policy or route) applies to; empty scope cells match any."""
-    chosen = crudes
-    if rule.get("origin"):
-        chosen = chosen[chosen["origin"] == rule["origin"]]
-    if rule.get("crude_id"):
-        chosen = chosen[chosen.index == rule["crude_id"]]
-    if rule.get("operator"):
-        chosen = chosen[chosen["operator"] == rule["operator"]]
+    origin, crude, operator = rule.get("origin"), rule.get("crude_id"), rule.get("operator")
+    chosen = [c for c, o, op in zip(crudes.index, crudes["origin"], crudes["operator"])
+              if (not origin or o == origin) and (not crude or c == crude) and (not operator or op == operator)]
     sites = [rule["refinery_id"]] if rule.get("refinery_id") else refineries
-    return [(r, c) for r in sites for c in chosen.index]
+    return [(r, c) for r in sites for c in chosen]
 
 
 def scope_text(rule: pd.Series) -> str:
@@ -108,8 +104,8 @@ def fob_prices(instance: Instance) -> dict[str, float]:
 
 def fixed_qualities(instance: Instance) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], set[float]]]:
     """Fixed (stream, quality) values, and the crude-dependent ones (several values: pooled)."""
-    fixed = {(row["stream_id"], row["quality_id"]): float(row["value"])
-             for _, row in instance.tables["stream_qualities"].iterrows()}
+    given = instance.tables["stream_qualities"]
+    fixed = {(s, q): float(v) for s, q, v in zip(given["stream_id"], given["quality_id"], given["value"])}
     makers: dict[str, set[str]] = {}
     yields = instance.tables["crude_yields"]
     for c, s, y in zip(yields["crude_id"], yields["stream_id"], yields["yield_vol_frac"]):
