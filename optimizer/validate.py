@@ -78,10 +78,14 @@ def check_crude_yields(instance: Instance) -> Iterator[Problem]:
 
 def check_unit_yields(instance: Instance) -> Iterator[Problem]:
     yields = instance.tables["unit_yields"]
-    for (unit_type, feed), group in yields.groupby(["unit_type", "feed_stream_id"]):
-        total = float(group["yield_vol_frac"].sum())
+    groups: dict[tuple[str, str], tuple[object, list[float]]] = {}  # (type, feed) -> (first row, yields)
+    for key, unit_type, feed, y in zip(yields.index, yields["unit_type"], yields["feed_stream_id"],
+                                       yields["yield_vol_frac"]):
+        groups.setdefault((unit_type, feed), (key, []))[1].append(y)
+    for (unit_type, feed), (first, values) in sorted(groups.items(), key=lambda item: item[0]):
+        total = float(sum(values))
         if total < 1.0 - YIELD_SUM_TOL or total > 1.0 + MAX_UNIT_VOLUME_GAIN_FRAC + YIELD_SUM_TOL:
-            yield _problem(instance, "unit_yields", group.index[0], "yield_vol_frac", f"{total:.4f}",
+            yield _problem(instance, "unit_yields", first, "yield_vol_frac", f"{total:.4f}",
                            f"yields of unit type {unit_type!r} on feed {feed!r} sum to {total:.4f}; "
                            f"they must lie between 1 and {1 + MAX_UNIT_VOLUME_GAIN_FRAC:g}.",
                            "add the missing products, or put losses in a stream of kind 'loss'.")
@@ -203,6 +207,7 @@ def check_qualities(instance: Instance) -> Iterator[Problem]:
 def check_policies(instance: Instance) -> Iterator[Problem]:
     crudes = instance.tables["crudes"]
     refineries = list(instance.tables["refineries"].index)
+    known = {column: set(crudes[column]) - {""} for column in ("origin", "operator")}
     for k, rule in instance.tables["policies"].iterrows():
         kind = rule["kind"]
         has_volume = not _blank(rule["volume_kbd"])
@@ -220,15 +225,15 @@ def check_policies(instance: Instance) -> Iterator[Problem]:
         if kind in ("ban", "tariff") and has_volume:
             yield _problem(instance, "policies", k, "volume_kbd", rule["volume_kbd"], f"a {kind} takes no volume.",
                            "clear volume_kbd, or make the rule a cap.")
-        yield from _scope_checks(instance, "policies", k, rule, crudes, refineries)
+        yield from _scope_checks(instance, "policies", k, rule, crudes, refineries, known)
     for k, route in instance.tables["routes"].iterrows():
-        yield from _scope_checks(instance, "routes", k, route, crudes, refineries)
+        yield from _scope_checks(instance, "routes", k, route, crudes, refineries, known)
 
 
-def _scope_checks(instance, table, key, row, crudes, refineries) -> Iterator[Problem]:
+def _scope_checks(instance, table, key, row, crudes, refineries, known_values=None) -> Iterator[Problem]:
     for column in ("origin", "operator"):
         value = row[column]
-        known = set(crudes[column]) - {""}
+        known = known_values[column] if known_values else set(crudes[column]) - {""}
         if value and value not in known:
             yield _problem(instance, table, key, column, value, f"matches no crude's {column}.",
                            f"use one of: {', '.join(sorted(known)) or '(none given in crudes.csv)'}.")
