@@ -121,7 +121,8 @@ def _constant(expr: Any, known: dict[int, tuple[Any, float]]) -> float | None:
 
 def _walk(expr: Any, mult: float, linear: dict[int, float], known: dict[int, tuple[Any, float]]) -> float | None:
     """Add mult * expr's terms into `linear` (id(var) -> coefficient) and return mult * its constant;
-    None when expr holds anything but sums, negations, monomials and products with a constant."""
+    None when expr holds anything but sums, negations, monomials and products with a constant.
+    For models without fixed variables only (the visitor makes a fixed variable a constant)."""
     cls = expr.__class__
     if cls is LinearExpression or cls is SumExpression:
         constant = 0.0
@@ -135,7 +136,7 @@ def _walk(expr: Any, mult: float, linear: dict[int, float], known: dict[int, tup
                     coef = value if value.__class__ in native_types else coef.value
                 else:
                     coef = _constant(coef, known)
-                if coef is None or var.fixed:
+                if coef is None:
                     return None
                 coef = mult * coef
                 vid = id(var)
@@ -144,8 +145,6 @@ def _walk(expr: Any, mult: float, linear: dict[int, float], known: dict[int, tup
                 elif coef:  # as the visitor: a term first met with a zero coefficient is left out
                     linear[vid] = coef
             elif acls is VarData:
-                if arg.fixed:
-                    return None
                 vid = id(arg)
                 if vid in linear:
                     linear[vid] += mult
@@ -189,6 +188,7 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
             var_map[id(v)] = v
         components.append((var.local_name, keys, len(var_map) - len(keys)))
     n = len(var_map)
+    fast = fast and not any(v.fixed for v in var_map.values())
     visitor = LinearRepnVisitor({}, var_recorder=VarRecorder(var_map, SortComponents.deterministic))
 
     lower: list[float] = []
@@ -248,14 +248,15 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
     columns = [None] * n
     for vid, j in column_of.items():
         columns[j] = var_map[vid]
+    bounds = [v.bounds for v in columns]
     ids = list(var_map)
     variables = [Columns(name, keys, np.array([column_of[vid] for vid in ids[start:start + len(keys)]],
                                               dtype=np.int64))
                  for name, keys, start in components]
     return StandardForm(
         maximize=objectives[0].sense == pyo.maximize, offset=float(offset), col_cost=cost,
-        col_lower=np.array([_bound(v.lb, -INF) for v in columns], dtype=float),
-        col_upper=np.array([_bound(v.ub, INF) for v in columns], dtype=float),
+        col_lower=np.array([_bound(lb, -INF) for lb, _ in bounds], dtype=float),
+        col_upper=np.array([_bound(ub, INF) for _, ub in bounds], dtype=float),
         row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float),
         a_start=np.array(starts, dtype=np.int32), a_index=np.array(index, dtype=np.int32),
         a_value=np.array(values, dtype=float), variables=variables, constraints=constraints,
