@@ -7,6 +7,7 @@ A result folder holds `manifest.json` and either one CSV per table or `results.x
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -175,8 +176,11 @@ def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
         clean = frame.copy()
         for column in clean.columns:
             if pd.api.types.is_float_dtype(clean[column]):
-                clean[column] = clean[column] + 0.0
-        clean.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+                # the text pandas' float_format="%.10g" writes (empty for a missing value), made here:
+                # pandas formats each value through a slower path (3x at 80,000 rows)
+                values = (clean[column] + 0.0).to_numpy(dtype=float, na_value=math.nan).tolist()
+                clean[column] = ["" if x != x else "%.10g" % x for x in values]  # noqa: UP031 (as pandas)
+        clean.to_csv(path, index=False, lineterminator="\n")
 
     return write
 
