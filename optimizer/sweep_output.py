@@ -166,10 +166,11 @@ def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: lis
             x = data[column].to_numpy(dtype=float)
             stacked, change, margin = axes[0][s], axes[1][s], axes[2][s]
             volumes = {c: data[c].to_numpy(dtype=float) for c in used}
-            if used and len(x):
-                stacked.stackplot(x, [np.nan_to_num(volumes[c]) for c in used], labels=[_origin_label(c) for c in used],
+            ok = (data["status"] == "optimal").to_numpy()
+            if used and ok.any():
+                # only points with a plan: a stack would otherwise slope down to zero across a gap
+                stacked.stackplot(x[ok], [volumes[c][ok] for c in used], labels=[_origin_label(c) for c in used],
                                   colors=[colours[c] for c in used], alpha=0.9)
-                ok = (data["status"] == "optimal").to_numpy()
                 target = neutral[k] if neutral[k] is not None else x[0]
                 candidates = np.flatnonzero(ok)
                 if len(candidates):
@@ -193,7 +194,7 @@ def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: lis
         title = f"Sweep of {column}"
         if held:
             title += "\n(" + ", ".join(f"{c} held at {v:g}" for c, v in held.items()) + ")"
-        if (frame["status"] != "optimal").any():
+        if (rows["status"] != "optimal").any():
             title += "\ngrey bands: points with no optimal plan"
         fig.suptitle(title, fontsize=10)
         fig.supxlabel(axis_labels[k], fontsize=10)
