@@ -99,7 +99,8 @@ class Block:
         if len(self.cost_cols):
             h.changeColsCost(len(self.cost_cols), self.cost_cols, self.cost[option])
         if len(self.row_index):
-            h.changeRowsBounds(len(self.row_index), self.row_index, self.row_lower[option], self.row_upper[option])
+            h.changeRowsBounds(  # type: ignore[attr-defined]  # in highspy, missing from its stubs
+                len(self.row_index), self.row_index, self.row_lower[option], self.row_upper[option])
         if len(self.col_index):
             h.changeColsBounds(len(self.col_index), self.col_index, self.col_lower[option], self.col_upper[option])
         for i, j, value in zip(self.coef_row.tolist(), self.coef_col.tolist(), self.coef[option].tolist()):

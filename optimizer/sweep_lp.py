@@ -9,7 +9,7 @@ solve loop, which is what makes a swept point cost about what HiGHS alone costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,9 @@ class LpTemplate:
         self._track(("offset", 0), [repn.constant])
 
         self.row_exprs: list[tuple[Any, Any, Any]] = []
-        coef_rows, coef_cols, self.coef_exprs = [], [], []
+        coef_rows: list[int] = []
+        coef_cols: list[int] = []
+        self.coef_exprs: list[Any] = []
         for i, con in enumerate(self.rows):
             repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
             if repn.nonlinear_expr is not None or repn.quadratic_vars:
@@ -123,7 +125,7 @@ class LpTemplate:
             if param is not None:
                 param.set_value(value)
 
-    def block(self, cells: list[Cell], options: list[Mapping[ParamKey, float]],
+    def block(self, cells: list[Cell], options: Sequence[Mapping[ParamKey, float]],
               base: Mapping[ParamKey, float]) -> Block:
         """The values `cells` take under each option (Params to set on top of `base`); Params end at `base`."""
         cost_cols = [c[1] for c in cells if c[0] == "cost"]

@@ -147,7 +147,8 @@ def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: lis
     scenarios = list(dict.fromkeys(frame["scenario"]))
     origins = [c for c in frame.columns if c.startswith("origin_") and c.endswith("_kbd")]
     used = [c for c in origins if frame[c].fillna(0).abs().max() > 1e-6]
-    palette = plt.get_cmap("tab10" if len(used) <= 10 else "tab20").colors
+    cmap = plt.get_cmap("tab10" if len(used) <= 10 else "tab20")
+    palette = [cmap(i) for i in range(cmap.N)]
     colours = {c: palette[i % len(palette)] for i, c in enumerate(used)}
     written = []
     for k, column in enumerate(swept):

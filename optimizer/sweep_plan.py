@@ -493,8 +493,8 @@ def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], gri
     origins = sorted(set(origin_of.values()))
     width = max(len(o) for o in point_options) if point_options else 0
     options_array = np.full((len(point_options), max(width, 1)), -1, dtype=np.int32)
-    for p, options in enumerate(point_options):
-        options_array[p, :len(options)] = options
+    for p, chosen in enumerate(point_options):
+        options_array[p, :len(chosen)] = chosen
     n = len(prefixes)
     plan = Plan(
         key=key, templates=templates, point_template=np.asarray(point_template, dtype=np.int32),
