@@ -48,6 +48,7 @@ class InstanceError(CrudeSlateError):
 
 
 class UsageError(CrudeSlateError):
-    """A command-line argument that cannot be used (unknown scenario, bad --set path...)."""
+    """A command-line argument that cannot be used (an unknown scenario, option or id). A bad cell path in
+    --set or --vary is an input problem instead (exit 1, listed with the others)."""
 
     exit_code = 2

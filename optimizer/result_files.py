@@ -134,11 +134,18 @@ def load_results(folder: str | Path) -> CaseResults:
     return CaseResults(path, meta, tables)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_folder_atomic(out: Path, files: dict[str, Callable[[Path], None]]) -> None:
     """Create folder `out` holding `files` (name -> writer of that path): replaced whole or not at all."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; results are for every reader
     try:
         for name, write in files.items():
             write(staging / name)

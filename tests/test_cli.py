@@ -158,3 +158,11 @@ def test_help_is_fast_to_import():
     code = "import sys, optimizer.cli; print('pyomo' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_result_folders_are_readable_by_others(tmp_path):
+    import stat
+
+    assert run("solve", TOY, "--out", str(tmp_path / "o")).exit_code == 0
+    mode = (tmp_path / "o").stat().st_mode
+    assert mode & stat.S_IROTH and mode & stat.S_IXOTH  # mkdtemp's 0700 would lock other readers out
