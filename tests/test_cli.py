@@ -164,5 +164,9 @@ def test_result_folders_are_readable_by_others(tmp_path):
     import stat
 
     assert run("solve", TOY, "--out", str(tmp_path / "o")).exit_code == 0
-    mode = (tmp_path / "o").stat().st_mode
-    assert mode & stat.S_IROTH and mode & stat.S_IXOTH  # mkdtemp's 0700 would lock other readers out
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    # the umask decides, as for any folder a command creates; mkdtemp alone would give 0700
+    assert stat.S_IMODE((tmp_path / "o").stat().st_mode) == 0o777 & ~mask
