@@ -24,8 +24,20 @@ _sum = pyo.quicksum
 
 
 def _data(component: Any) -> dict[Any, Any]:
-    """Index -> data of a Param or Var, fetched once (indexing the component checks every index)."""
-    return dict(component.items())
+    """Index -> data of a Param or Var, fetched once per build (indexing the component checks every index)."""
+    fetched = component.parent_block().__dict__.setdefault("_fetched", {})
+    data = fetched.get(component.local_name)
+    if data is None:
+        data = fetched[component.local_name] = dict(component.items())
+    return data
+
+
+def release_fetched(m: pyo.ConcreteModel) -> None:
+    """Empty the dicts `_data` fetched. Pyomo keeps each constraint's rule, and with it what the rule
+    closes over: for the families with a term per refinery-crude pair, dicts as large as the model's
+    columns (some 18 MB at a million nonzeros), of no use once every row is built."""
+    for data in m.__dict__.pop("_fetched", {}).values():
+        data.clear()
 
 
 def _term(coef: Any, var: Any) -> MonomialTermExpression:
@@ -66,6 +78,31 @@ def add_crude_unit_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.crude_unit_capacity = pyo.Constraint(m.REFINERIES, rule=rule)
 
 
+def _slate_sums(m: pyo.ConcreteModel, d: ModelData) -> dict[str, dict[str, Any]]:
+    """Per refinery, the sums the diet rows and the sulfur plant are stated in, built once per model:
+
+    volume[r] = sum_c Buy[r,c];  mass[r] = sum_c sg[c] Buy[r,c];  sulfur[r] = sum_c sg[c] S[c] Buy[r,c];
+    tan[r] = sum_c sg[c] TAN[c] Buy[r,c]
+
+    A Pyomo expression is immutable, so the rows that use one sum share it: at a million nonzeros
+    that is some 17 MB of monomials not built twice. The per-crude products sg*S and sg*TAN are built
+    once too, so every term has a Param or one shared expression as its coefficient.
+    """
+    fetched = m.__dict__.setdefault("_fetched", {})
+    sums = fetched.get("_slate_sums")
+    if sums is None:
+        pairs = crudes_by_refinery(d)
+        buy, sg = _data(m.Buy), _data(m.crude_sg)
+        sulfur, tan = _data(m.crude_sulfur_wt_pct), _data(m.crude_tan_mg_koh_per_g)
+        weights = {"mass": sg, "sulfur": {c: sg[c] * sulfur[c] for c in d.CRUDES},
+                   "tan": {c: sg[c] * tan[c] for c in d.CRUDES}}
+        sums = {"volume": {r: _linear(buy[r, c] for c in pairs[r]) for r in d.REFINERIES}}
+        for name, weight in weights.items():
+            sums[name] = {r: _linear(_term(weight[c], buy[r, c]) for c in pairs[r]) for r in d.REFINERIES}
+        fetched["_slate_sums"] = sums
+    return sums
+
+
 def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Crude-diet quality windows per refinery.
 
@@ -75,54 +112,37 @@ def add_crude_diet(m: pyo.ConcreteModel, d: ModelData) -> None:
     slate_tan_max[r]:    sum_c sg[c] TAN[c] Buy[r,c] <= TAN_max[r] sum_c sg[c] Buy[r,c] (mass-weighted)
 
     An API window is stated as the equivalent specific-gravity window: SG blends linearly by volume
-    (ideal mixing), API does not. Index: refineries whose limit is given.
+    (ideal mixing), API does not. Index: refineries whose limit is given. Each row is a weighted sum
+    minus the limit times a sum, as written, over the per-refinery sums of `_slate_sums`.
     """
-    pairs = crudes_by_refinery(d)
-    buy, sg = _data(m.Buy), _data(m.crude_sg)
-    sulfur, tan = _data(m.crude_sulfur_wt_pct), _data(m.crude_tan_mg_koh_per_g)
+    sums = _slate_sums(m, d)
+    volume, mass, sulfur, tan = sums["volume"], sums["mass"], sums["sulfur"], sums["tan"]
 
     def limited(column: str) -> list[str]:
         return [r for r in d.REFINERIES if d.refinery[r][column] is not None]
 
-    # Each row is stated as written above, a weighted sum minus the limit times a sum: every per-refinery
-    # term then has a Param (or a per-crude product of Params, built once) as its coefficient, which is
-    # what makes the rows quick to build and to hand to HiGHS.
-    sulfur_mass = {c: sg[c] * sulfur[c] for c in d.CRUDES}
-    tan_mass = {c: sg[c] * tan[c] for c in d.CRUDES}
-
-    def weighted(r: str, weight: dict[str, Any] | None = None):
-        if weight is None:
-            return _linear(buy[r, c] for c in pairs[r])
-        return _linear(_term(weight[c], buy[r, c]) for c in pairs[r])
-
-    m.slate_api_min = pyo.Constraint(limited("api_min_deg"), rule=lambda m, r: weighted(r, sg)
-                                     - m.slate_sg_max[r] * weighted(r) <= 0)
-    m.slate_api_max = pyo.Constraint(limited("api_max_deg"), rule=lambda m, r: weighted(r, sg)
-                                     - m.slate_sg_min[r] * weighted(r) >= 0)
-    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"), rule=lambda m, r: weighted(r, sulfur_mass)
-                                        - m.sulfur_max_wt_pct[r] * weighted(r, sg) <= 0)
-    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"), rule=lambda m, r: weighted(r, tan_mass)
-                                     - m.tan_max_mg_koh_per_g[r] * weighted(r, sg) <= 0)
+    m.slate_api_min = pyo.Constraint(limited("api_min_deg"),
+                                     rule=lambda m, r: mass[r] - m.slate_sg_max[r] * volume[r] <= 0)
+    m.slate_api_max = pyo.Constraint(limited("api_max_deg"),
+                                     rule=lambda m, r: mass[r] - m.slate_sg_min[r] * volume[r] >= 0)
+    m.slate_sulfur_max = pyo.Constraint(limited("sulfur_max_wt_pct"),
+                                        rule=lambda m, r: sulfur[r] - m.sulfur_max_wt_pct[r] * mass[r] <= 0)
+    m.slate_tan_max = pyo.Constraint(limited("tan_max_mg_koh_per_g"),
+                                     rule=lambda m, r: tan[r] - m.tan_max_mg_koh_per_g[r] * mass[r] <= 0)
 
 
 def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """sulfur_plant[r]:  sum_c 1000 * 0.158987 * 0.999 * sg[c] * S[c]/100 * f[r] * Buy[r,c] <= cap_t[r]
+    """sulfur_plant[r]:  f[r] * 1000 * 0.158987 * 0.999 / 100 * sum_c sg[c] S[c] Buy[r,c] <= cap_t[r]
 
     Tonnes of sulfur per day reaching the sulfur plant: barrels/day x m3/bbl x t/m3 x sulfur mass share
-    x share of crude sulfur routed to the plant (sulfur_to_plant_frac). Index: refineries with a
+    x share of crude sulfur routed to the plant (f = sulfur_to_plant_frac). Index: refineries with a
     sulfur_plant_capacity_t_per_day.
     """
     index = [r for r in d.REFINERIES if d.refinery[r]["sulfur_plant_capacity_t_per_day"] is not None]
     tonnes_per_kbbl = 1000.0 * M3_PER_BBL * WATER_DENSITY_T_PER_M3 / 100.0
-    pairs = crudes_by_refinery(d)
-    buy, sg, sulfur = _data(m.Buy), _data(m.crude_sg), _data(m.crude_sulfur_wt_pct)
-    tonnes = {c: tonnes_per_kbbl * sg[c] * sulfur[c] for c in d.CRUDES}  # per crude, built once
-
-    def rule(m, r):
-        load = m.sulfur_to_plant_frac[r] * _linear(_term(tonnes[c], buy[r, c]) for c in pairs[r])
-        return load <= m.sulfur_plant_capacity_t_per_day[r]
-
-    m.sulfur_plant = pyo.Constraint(index, rule=rule)
+    sulfur = _slate_sums(m, d)["sulfur"]
+    m.sulfur_plant = pyo.Constraint(index, rule=lambda m, r: m.sulfur_to_plant_frac[r] * tonnes_per_kbbl * sulfur[r]
+                                    <= m.sulfur_plant_capacity_t_per_day[r])
 
 
 def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:

@@ -271,10 +271,9 @@ def iis_rows(solver: SlateSolver, exact: bool = False) -> list[tuple[str, Any, s
         return []
     out = []
     for i, bound in zip(iis.row_index_, iis.row_bound_):
-        con = solver.row_constraint(i)
-        family = con.parent_component().local_name
-        side = {2: "lower", 3: "upper"}.get(int(bound), "equality" if con.equality else "upper")
-        out.append((family, con.index(), side))
+        family, index = solver.row_key(i)
+        side = {2: "lower", 3: "upper"}.get(int(bound), "equality" if solver.row_is_equality(i) else "upper")
+        out.append((family, index, side))
     return out
 
 

@@ -15,6 +15,8 @@ more (see ../shared/PYOMO-HIGHS-NOTES.md and benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +77,12 @@ class StandardForm:
     a_value: np.ndarray
     variables: list[Columns]
     constraints: list[Slice]
-    column_of: dict[int, int]  # id(VarData) -> column
-    rows: list[Any]  # ConstraintData per row
+    column_of: dict[int, int]  # id(VarData) -> column; emptied when the model is let go
+
+    def row_key(self, row: int) -> tuple[str, Any]:
+        """(Constraint component name, index) of HiGHS row `row`."""
+        s = self.constraints[bisect_right([c.start for c in self.constraints], row) - 1]
+        return s.name, s.keys[row - s.start]
 
     def same_pattern(self, other: StandardForm) -> bool:
         return (len(self.col_cost) == len(other.col_cost) and np.array_equal(self.a_start, other.a_start)
@@ -179,29 +185,32 @@ def compile_model(model: pyo.ConcreteModel, fast: bool = True) -> StandardForm:
 
 
 def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
-    var_map: dict[int, Any] = {}
-    components = []
-    for var in model.component_objects(pyo.Var, active=True):
-        keys = []
-        for key, v in var.items():
-            keys.append(key)
-            var_map[id(v)] = v
-        components.append((var.local_name, keys, len(var_map) - len(keys)))
-    n = len(var_map)
-    fast = fast and not any(v.fixed for v in var_map.values())
-    visitor = LinearRepnVisitor({}, var_recorder=VarRecorder(var_map, SortComponents.deterministic))
+    var_components = list(model.component_objects(pyo.Var, active=True))
+    n = sum(len(var) for var in var_components)
+    fast = fast and not any(v.fixed for var in var_components for v in var.values())
+    visitor = None
 
-    lower: list[float] = []
-    upper: list[float] = []
-    starts = [0]
-    index: list[int] = []
-    values: list[float] = []
-    rows = []
+    def visit(expr: Any) -> Any:
+        """Pyomo's visitor on one expression (made on first use: the walker reads this model's sums)."""
+        nonlocal visitor
+        if visitor is None:
+            var_map = {id(v): v for var in var_components for v in var.values()}
+            visitor = LinearRepnVisitor({}, var_recorder=VarRecorder(var_map, SortComponents.deterministic))
+        return visitor.walk_expression(expr)
+
+    # Columns are numbered as the rows first use them (then the objective, then unused variables).
+    # Entries go straight into typed arrays: a list of Python ints and floats would cost about five
+    # times the memory (~70 bytes a nonzero) at the moment the model itself is largest.
+    column_of: dict[int, int] = {}
+    number = column_of.setdefault
+    lower, upper = array("d"), array("d")
+    starts = array("q", [0])
+    index, values = array("i"), array("d")
     constraints = []
     known: dict[int, tuple[Any, float]] = {}
     for con in model.component_objects(pyo.Constraint, active=True):
         keys = []
-        start = len(rows)
+        start = len(lower)
         for key, c in con.items():
             if not c.active:
                 continue
@@ -211,18 +220,17 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
             if shift is not None and not all(linear.values()):  # as the visitor: terms that cancel are left out
                 linear = {vid: coef for vid, coef in linear.items() if coef}
             if shift is None:
-                repn = visitor.walk_expression(body)
+                repn = visit(body)
                 if repn.nonlinear is not None:
                     raise ValueError(f"constraint {c.name} is not linear")
                 shift = repn.constant
                 linear = repn.linear
-            index.extend(linear)  # variable ids for now: columns are numbered once all rows are read
+            index.extend([number(vid, len(column_of)) for vid in linear])
             values.extend(linear.values())
             starts.append(len(index))
             lower.append(_bound(lb, -INF) - shift if lb is not None else -INF)
             upper.append(_bound(ub, INF) - shift if ub is not None else INF)
             keys.append(key)
-            rows.append(c)
         constraints.append(Slice(con.local_name, keys, start))
 
     objectives = list(model.component_data_objects(pyo.Objective, active=True))
@@ -233,34 +241,40 @@ def _compile(model: pyo.ConcreteModel, fast: bool) -> StandardForm:
     if offset is not None and not all(objective.values()):
         objective = {vid: coef for vid, coef in objective.items() if coef}
     if offset is None:
-        repn = visitor.walk_expression(objectives[0].expr)
+        repn = visit(objectives[0].expr)
         if repn.nonlinear is not None:
             raise ValueError("the objective is not linear")
         objective, offset = repn.linear, repn.constant
-    # columns in order of first use: by the rows, then the objective, then the variables no one uses
-    column_of = {vid: j for j, vid in enumerate(dict.fromkeys([*index, *objective, *var_map]))}
-    if len(var_map) != n or len(column_of) != n:
+    for vid in objective:
+        number(vid, len(column_of))
+    for var in var_components:
+        for v in var.values():
+            number(id(v), len(column_of))
+    if len(column_of) != n:
         raise ValueError("the model uses a variable that is not one of its components")
-    index = list(map(column_of.__getitem__, index))
     cost = np.zeros(n)
     for vid, coef in objective.items():
         cost[column_of[vid]] += coef
-    columns = [None] * n
-    for vid, j in column_of.items():
-        columns[j] = var_map[vid]
-    bounds = [v.bounds for v in columns]
-    ids = list(var_map)
-    variables = [Columns(name, keys, np.array([column_of[vid] for vid in ids[start:start + len(keys)]],
-                                              dtype=np.int64))
-                 for name, keys, start in components]
+    del objective
+    col_lower, col_upper = np.empty(n), np.empty(n)
+    variables = []
+    for var in var_components:
+        keys, positions = [], []
+        for key, v in var.items():
+            j = column_of[id(v)]
+            keys.append(key)
+            positions.append(j)
+            lb, ub = v.bounds
+            col_lower[j], col_upper[j] = _bound(lb, -INF), _bound(ub, INF)
+        variables.append(Columns(var.local_name, keys, np.array(positions, dtype=np.int64)))
+    # numpy views of the typed arrays, not copies (a copy would double them at the peak)
     return StandardForm(
         maximize=objectives[0].sense == pyo.maximize, offset=float(offset), col_cost=cost,
-        col_lower=np.array([_bound(lb, -INF) for lb, _ in bounds], dtype=float),
-        col_upper=np.array([_bound(ub, INF) for _, ub in bounds], dtype=float),
-        row_lower=np.array(lower, dtype=float), row_upper=np.array(upper, dtype=float),
-        a_start=np.array(starts, dtype=np.int32), a_index=np.array(index, dtype=np.int32),
-        a_value=np.array(values, dtype=float), variables=variables, constraints=constraints,
-        column_of=column_of, rows=rows)
+        col_lower=col_lower, col_upper=col_upper,
+        row_lower=np.frombuffer(lower, dtype=float), row_upper=np.frombuffer(upper, dtype=float),
+        a_start=np.frombuffer(starts, dtype=np.int64).astype(np.int32),
+        a_index=np.frombuffer(index, dtype=np.int32), a_value=np.frombuffer(values, dtype=float),
+        variables=variables, constraints=constraints, column_of=column_of)
 
 
 def apply_changes(h: highspy.Highs, old: StandardForm, new: StandardForm) -> None:

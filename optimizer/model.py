@@ -103,6 +103,7 @@ def _build(d: ModelData) -> pyo.ConcreteModel:
     for add_family in constraints.FAMILIES:
         add_family(m, d)
     constraints.add_objective(m, d)
+    constraints.release_fetched(m)
     m.structure_key = structure_key(d)
     return m
 

@@ -60,7 +60,9 @@ def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: 
     resolved = resolve_all(instance, names, sets)
     solver = SlateSolver(time_limit)
     outcomes = []
-    for name, scenario in resolved.items():
+    for number, (name, scenario) in enumerate(resolved.items(), start=1):
+        # the last scenario's model has no later use (unless it is written as an LP): HiGHS runs without it
+        solver.keep_model = bool(write_lp) or number < len(resolved)
         d = derive(scenario)
         res = solver.solve(d, with_ranging=ranging)
         if write_lp:
