@@ -33,6 +33,11 @@ from optimizer.sweep_engine import quiet_highs
 if TYPE_CHECKING:
     from pyomo.contrib.solver.solvers.highs import Highs
 
+# A model let go is collected at once from this size on: below it the model is small, and the collector's
+# pass over everything the interpreter holds (some 0.035 s with pandas and Pyomo loaded) would cost more
+# than the memory is worth.
+COLLECT_MIN_NONZEROS = 200_000
+
 # HiGHS's default primal/dual feasibility tolerance; checks on results are tied to it.
 SOLVER_FEASIBILITY_TOL = 1e-7
 # Tolerance for the post-solve self-check: feasibility tolerance scaled by plant-sized numbers (kb/d).
@@ -133,7 +138,7 @@ class SlateSolver:
         assert self.model is not None
         form, previous = compile_model(self.model), self.form
         if not self.keep_model:  # before HiGHS copies the LP: the model and that copy are never held together
-            self.release_model()
+            self.release_model(collect=form.a_value.size >= COLLECT_MIN_NONZEROS)
             form.column_of = {}
         if rebuilt or self.highs is None or previous is None:
             self.highs = quiet_highs()
@@ -149,17 +154,19 @@ class SlateSolver:
                 self.highs.setBasis(basis)
         self.form = form
 
-    def release_model(self) -> None:
-        """Let the Pyomo model go (HiGHS keeps the LP, results keep their keys); the next solve rebuilds it."""
+    def release_model(self, collect: bool = True) -> None:
+        """Let the Pyomo model go (HiGHS keeps the LP, results keep their keys); the next solve rebuilds it.
+        `collect`: run the garbage collector now for what reference counting cannot free."""
         model, self.model = self.model, None
         if self.form is not None:
             self.form.column_of = {}  # ids of variables that no longer exist
         if model is not None:
             _dismantle(model)
             del model
-            # what is left sits in reference cycles (a scalar component refers to itself), which only the
-            # collector frees: 0.2 s at a million nonzeros after `_dismantle`, 0.5 s without it
-            gc.collect()
+            if collect:
+                # what is left sits in reference cycles (a scalar component refers to itself), which only the
+                # collector frees: 0.2 s at a million nonzeros after `_dismantle`, 0.5 s without it
+                gc.collect()
 
     def _run(self) -> tuple[str, str, float | None]:
         assert self.highs is not None
