@@ -111,7 +111,8 @@ def solve(instance: str, scenario_names: tuple[str, ...], all_scenarios: bool, o
             raise click.UsageError(f"--baseline {baseline} is not among the scenarios solved: {', '.join(names)}.")
         root = Path(out) if out else Path("results") / inst.name
         outcomes = run_scenarios(inst, names, root, single_out=bool(out) and len(names) == 1, sets=sets, fmt=fmt,
-                                 write_lp=write_lp, time_limit=time_limit)
+                                 write_lp=write_lp, time_limit=time_limit,
+                                 root_option="--out" if out else "results folder")
     except CrudeSlateError as exc:
         _fail(exc)
     for outcome in outcomes:

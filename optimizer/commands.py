@@ -28,6 +28,7 @@ def value(instance: str, scenario: str, crudes: tuple[str, ...], refineries: tup
           out: str | None) -> None:
     """Crude breakevens and volume-price curves (parametric, exact), and the cost of each policy rule."""
     from optimizer.plots import plot_curves
+    from optimizer.result_files import check_output_folder
     from optimizer.results import write_atomic
     from optimizer.scenarios import chain
     from optimizer.validate import load_instance
@@ -40,9 +41,10 @@ def value(instance: str, scenario: str, crudes: tuple[str, ...], refineries: tup
         unknown += [r for r in refineries if r not in inst.tables["refineries"].index]
         if unknown:
             raise click.UsageError(f"unknown crude or refinery id: {', '.join(unknown)}.")
+        folder = Path(out) if out else Path("results") / inst.name / f"value-{scenario}"
+        check_output_folder(folder, (inst.path,), "--out" if out else "results folder")  # before the long part
         values, points, curves = crude_values(inst, scenario, list(crudes) or None, list(refineries) or None, window)
         costs = policy_costs(inst, scenario, window)
-        folder = Path(out) if out else Path("results") / inst.name / f"value-{scenario}"
         tables = {"crude_values": values, "breakpoints": points, "policy_costs": costs}
         meta = {"instance": str(Path(instance).resolve()), "scenario": scenario, "window_usd_per_bbl": window,
                 "input_sha256": inst.input_hashes(),
@@ -68,8 +70,11 @@ def value(instance: str, scenario: str, crudes: tuple[str, ...], refineries: tup
 def explain(instance: str, scenario: str, elastic: bool, top: int, out: str | None) -> None:
     """Why this plan (binding constraints in plant words), or why no plan (an irreducible conflict)."""
     from optimizer.explain import explain_scenario
+    from optimizer.result_files import check_output_folder
 
     try:
+        if out:
+            check_output_folder(out, (Path(instance),), "--out")  # before the solve; the default is checked on writing
         code = explain_scenario(instance, scenario, elastic, top, out)
     except CrudeSlateError as exc:
         _fail(exc)

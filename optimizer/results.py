@@ -237,53 +237,201 @@ def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:
                           "solve_seconds": res.solve_seconds, "simplex_iterations": res.iterations}])
 
 
+# The tables the self-check reads back from the written folder.
+CHECKED_TABLES = ("summary", "slate", "units", "unit_feeds", "blends", "products", "refineries")
+
+
 def self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
-    """Rebuild balances, capacities and the margin from the result tables; return every disagreement."""
+    """Rebuild from the result tables (as written, read back) every stream balance, unit load, crude run,
+    product volume and the margin (prices x volumes from the model's data), and hold them against the model's
+    limits, the tables' own totals and the solver's objective; return every disagreement."""
     with PauseGC():
         return _self_check(d, tables, objective)
 
 
+def _off(a: float, b: float) -> bool:
+    return not abs(a - b) <= SELF_CHECK_TOL_KBD * max(1.0, abs(a), abs(b))  # also true for a NaN
+
+
+def _sums(keys: list[Any], values: Any) -> dict[Any, float]:
+    out: dict[Any, float] = {}
+    for k, x in zip(keys, np.asarray(values, dtype=float).tolist()):
+        out[k] = out.get(k, 0.0) + x
+    return out
+
+
+def _tier_cost(d: ModelData, bought: dict[str, float]) -> dict[str, float]:
+    """Supply-curve premia of each crude's total, tranches filled cheapest first (what an optimum pays)."""
+    tranches: dict[str, list[tuple[float, float]]] = {}
+    for (c, _), (volume, adder) in d.tiers.items():
+        tranches.setdefault(c, []).append((adder, volume))
+    cost = {}
+    for c, steps in tranches.items():
+        left, total = bought.get(c, 0.0), 0.0
+        for adder, volume in sorted(steps):
+            take = min(max(left, 0.0), volume)
+            total += take * adder
+            left -= take
+        cost[c] = total
+    return cost
+
+
 def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
-    failures = []
+    failures: list[str] = []
+    tol = SELF_CHECK_TOL_KBD
+    missing = [name for name in CHECKED_TABLES if name not in tables]
+    if missing:
+        return [f"the result tables {', '.join(missing)} were not written"]
     slate, feeds, blends = tables["slate"], tables["unit_feeds"], tables["blends"]
-    buy = {(r, c): x for r, c, x in zip(slate["refinery_id"], slate["crude_id"], slate["volume_kbd"])}
+
+    # crude: the slate against the model's supply, policy and logistics limits; runs against the refineries table
+    buy = dict(zip(zip(slate["refinery_id"], slate["crude_id"]), np.asarray(slate["volume_kbd"], float).tolist()))
+    absent = [pair for pair in d.PAIRS if pair not in buy]
+    if absent or len(buy) != len(d.PAIRS):
+        failures.append(f"slate: {len(slate)} rows for {len(d.PAIRS)} refinery-crude pairs"
+                        + (f" (no row for {absent[0][0]}/{absent[0][1]})" if absent else ""))
+    run = {r: 0.0 for r in d.REFINERIES}
+    bought = {c: 0.0 for c in d.CRUDES}
+    by_origin: dict[str, float] = {}
+    for (r, c), x in buy.items():
+        if r in run and c in bought:
+            run[r] += x
+            bought[c] += x
+            by_origin[d.origin[c]] = by_origin.get(d.origin[c], 0.0) + x
+    for c, limit in d.availability_kbd.items():
+        if bought[c] > limit + tol:
+            failures.append(f"crude {c}: {bought[c]:.6f} kb/d bought, {limit:.6f} kb/d available")
+    for k, (kind, volume, pairs) in d.rules.items():
+        total = sum(buy.get(pair, 0.0) for pair in pairs)
+        if (kind == "floor" and total < volume - tol) or (kind != "floor" and total > volume + tol):
+            failures.append(f"policy {kind} {k}: the slate takes {total:.6f} kb/d, the rule allows "
+                            f"{'at least' if kind == 'floor' else 'at most'} {volume:.6f}")
+    for link, pairs in d.link_pairs.items():
+        total = sum(buy.get(pair, 0.0) for pair in pairs)
+        if total > d.link_capacity_kbd[link] + tol:
+            failures.append(f"link {link}: {total:.6f} kb/d routed, capacity {d.link_capacity_kbd[link]:.6f}")
+    refineries = tables["refineries"].set_index("refinery_id")
+    for r in d.REFINERIES:
+        capacity = d.refinery[r]["crude_capacity_kbd"] or 0.0
+        least = d.refinery[r]["crude_min_run_kbd"] or 0.0
+        if run[r] > capacity + tol or run[r] < least - tol:
+            failures.append(f"crude run at {r}: {run[r]:.6f} kb/d, outside {least:g}-{capacity:g} kb/d")
+        if r not in refineries.index:
+            failures.append(f"refineries: no row for {r}")
+        elif _off(float(refineries.at[r, "crude_run_kbd"]), run[r]):
+            failures.append(f"refineries: crude_run_kbd at {r} is {float(refineries.at[r, 'crude_run_kbd']):.6f}, "
+                            f"the slate sums to {run[r]:.6f} kb/d")
+
+    # streams: made by the crude unit (slate x yields) and the units (unit_feeds x yields), used by units and blends
     made: dict[tuple[str, str], float] = {}
     used: dict[tuple[str, str], float] = {}
-    # crude-unit output of every refinery and cut at once: (refineries x crudes) @ (crudes x cuts)
     crude_at = {c: j for j, c in enumerate(d.CRUDES)}
     cuts = sorted({s for _, s in d.crude_yield})
     cut_at = {s: j for j, s in enumerate(cuts)}
     yields = np.zeros((len(d.CRUDES), len(cuts)))
     for (c, s), y in d.crude_yield.items():
         yields[crude_at[c], cut_at[s]] += y
-    runs = np.array([[buy[(r, c)] for c in d.CRUDES] for r in d.REFINERIES]).reshape(len(d.REFINERIES), -1)
+    runs = np.array([[buy.get((r, c), 0.0) for c in d.CRUDES] for r in d.REFINERIES]).reshape(len(d.REFINERIES), -1)
     for r, row in zip(d.REFINERIES, (runs @ yields).tolist()):
         for s, x in zip(cuts, row):
             made[(r, s)] = x
     outputs: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for (ut, ff, s), y in d.unit_yield.items():
         outputs.setdefault((ut, ff), []).append((s, y))
-    for r, u, f, x in zip(feeds["refinery_id"], feeds["unit_id"], feeds["stream_id"], feeds["feed_kbd"]):
+    feed_of = _sums(list(zip(feeds["refinery_id"], feeds["unit_id"])), feeds["feed_kbd"])
+    opex = {r: 0.0 for r in d.REFINERIES}
+    for r, u, f, x in zip(feeds["refinery_id"], feeds["unit_id"], feeds["stream_id"],
+                          np.asarray(feeds["feed_kbd"], float).tolist()):
+        if (r, u) not in d.unit_type:
+            failures.append(f"unit_feeds: unit {u} at {r} is not in the model")
+            continue
         used[(r, f)] = used.get((r, f), 0.0) + x
+        opex[r] += x * d.unit_cost_usd_per_bbl[(r, u)]
         for s, y in outputs.get((d.unit_type[(r, u)], f), []):
             made[(r, s)] = made.get((r, s), 0.0) + y * x
-    for r, s, x in zip(blends["refinery_id"], blends["stream_id"], blends["volume_kbd"]):
+    for r, s, x in zip(blends["refinery_id"], blends["stream_id"], np.asarray(blends["volume_kbd"], float).tolist()):
         used[(r, s)] = used.get((r, s), 0.0) + x
     for r, s in d.BALANCES:
-        gap = made.get((r, s), 0.0) - used.get((r, s), 0.0)
-        if abs(gap) > SELF_CHECK_TOL_KBD * max(1.0, made.get((r, s), 0.0)):
+        if _off(made.get((r, s), 0.0), used.get((r, s), 0.0)):
             failures.append(f"stream {s} at {r}: made {made.get((r, s), 0.0):.6f} kb/d, used "
                             f"{used.get((r, s), 0.0):.6f} kb/d")
-    for row in tables["units"].itertuples():
-        if row.feed_kbd > row.capacity_kbd + SELF_CHECK_TOL_KBD:
-            failures.append(f"unit {row.unit_id} at {row.refinery_id}: feed {row.feed_kbd:.6f} above capacity "
-                            f"{row.capacity_kbd:.6f} kb/d")
-    for row in tables["refineries"].itertuples():
-        if row.crude_run_kbd > row.crude_capacity_kbd + SELF_CHECK_TOL_KBD:
-            failures.append(f"crude run at {row.refinery_id} {row.crude_run_kbd:.6f} above capacity")
-    margin = float(tables["refineries"]["margin_kusd_per_day"].sum())
-    if abs(margin - objective) > SELF_CHECK_TOL_KBD * max(1.0, abs(objective)):
-        failures.append(f"refinery margins add up to {margin:.6f} kUSD/d, the objective is {objective:.6f}")
+
+    # units: the units table against unit_feeds and the model's capacities
+    unit_rows = dict(zip(zip(tables["units"]["refinery_id"], tables["units"]["unit_id"]),
+                         np.asarray(tables["units"]["feed_kbd"], float).tolist()))
+    for key in d.UNITS:
+        fed = feed_of.get(key, 0.0)
+        if key not in unit_rows:
+            failures.append(f"units: no row for unit {key[1]} at {key[0]}")
+        elif _off(unit_rows[key], fed):
+            failures.append(f"units: feed_kbd of unit {key[1]} at {key[0]} is {unit_rows[key]:.6f}, unit_feeds sum "
+                            f"to {fed:.6f} kb/d")
+        if fed > d.unit_capacity_kbd[key] + tol or fed < d.unit_min_feed_kbd[key] - tol:
+            failures.append(f"unit {key[1]} at {key[0]}: feed {fed:.6f} kb/d outside {d.unit_min_feed_kbd[key]:g}-"
+                            f"{d.unit_capacity_kbd[key]:g} kb/d")
+
+    # products: volumes against the blends, revenue against the model's prices, sales against the market limits
+    products = tables["products"]
+    blended = _sums(list(zip(blends["refinery_id"], blends["product_id"])), blends["volume_kbd"])
+    sold = dict(zip(zip(products["refinery_id"], products["product_id"]),
+                    np.asarray(products["volume_kbd"], float).tolist()))
+    shown_revenue = dict(zip(zip(products["refinery_id"], products["product_id"]),
+                             np.asarray(products["revenue_kusd_per_day"], float).tolist()))
+    revenue = {r: 0.0 for r in d.REFINERIES}
+    coast_sales = {p: 0.0 for p in d.PRODUCTS}
+    for r in d.REFINERIES:
+        for p in d.PRODUCTS:
+            if (r, p) not in sold:
+                failures.append(f"products: no row for {p} at {r}")
+                continue
+            volume, price = sold[(r, p)], d.product_price_usd_per_bbl[p]
+            if _off(volume, blended.get((r, p), 0.0)):
+                failures.append(f"products: volume_kbd of {p} at {r} is {volume:.6f}, its blends sum to "
+                                f"{blended.get((r, p), 0.0):.6f} kb/d")
+            if _off(shown_revenue[(r, p)], volume * price):
+                failures.append(f"products: revenue of {p} at {r} is {shown_revenue[(r, p)]:.6f} kUSD/d, "
+                                f"{volume:.6f} kb/d x {price:g} $/bbl is {volume * price:.6f}")
+            revenue[r] += volume * price
+            coast_sales[p] += volume
+            low, high = d.product_limits.get((r, p), (0.0, None))
+            if volume < low - tol or (high is not None and volume > high + tol):
+                failures.append(f"product {p} at {r}: {volume:.6f} kb/d sold, outside its refinery limits")
+    for p, volume in coast_sales.items():
+        high = d.product_max_kbd[p]
+        if volume < d.product_min_kbd[p] - tol or (high is not None and volume > high + tol):
+            failures.append(f"product {p}: {volume:.6f} kb/d sold on the coast, outside its sales limits")
+
+    # money: each refinery's revenue, crude cost, operating cost and margin rebuilt from prices x volumes
+    tier_cost = _tier_cost(d, bought)
+    crude_cost = {r: 0.0 for r in d.REFINERIES}
+    for (r, c), x in buy.items():
+        if r in crude_cost and (r, c) in d.freight_usd_per_bbl:
+            crude_cost[r] += x * (d.delivered_usd_per_bbl(r, c) + (d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0))
+            if tier_cost.get(c) and bought[c] > ZERO_KBD:
+                crude_cost[r] += tier_cost[c] * x / bought[c]
+    total = 0.0
+    for r in d.REFINERIES:
+        margin = revenue[r] - crude_cost[r] - opex[r]
+        total += margin
+        if r not in refineries.index:
+            continue
+        for column, rebuilt in (("revenue_kusd_per_day", revenue[r]), ("crude_cost_kusd_per_day", crude_cost[r]),
+                                ("operating_cost_kusd_per_day", opex[r]), ("margin_kusd_per_day", margin)):
+            shown = float(refineries.at[r, column])
+            if _off(shown, rebuilt):
+                failures.append(f"refineries: {column} at {r} is {shown:.6f}, prices x volumes give {rebuilt:.6f}")
+    if _off(total, objective):
+        failures.append(f"the margin rebuilt from prices x volumes is {total:.6f} kUSD/d, the solver's objective "
+                        f"is {objective:.6f}")
+
+    # summary: its totals against the slate and the objective
+    summary = tables["summary"].iloc[0]
+    checks = [("objective_kusd_per_day", objective), ("crude_run_kbd", sum(run.values()))]
+    checks += [(origin_column(o), x) for o, x in sorted(by_origin.items())]
+    for column, rebuilt in checks:
+        shown = float(summary[column]) if column in summary.index else math.nan
+        if _off(shown, rebuilt):
+            failures.append(f"summary: {column} is {shown:.6f}, the tables give {rebuilt:.6f}")
     return failures
 
 
@@ -312,10 +460,13 @@ def manifest(instance: Instance, res: SolveResult, solver_options: dict[str, Any
 
 
 def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any], fmt: str = "csv",
-                 extra_files: dict[str, Callable[[Path], None]] | None = None) -> None:
+                 extra_files: dict[str, Callable[[Path], None]] | None = None, protect: tuple[Path, ...] = (),
+                 verify: Callable[[Path], None] | None = None) -> None:
     """Write every table (and manifest.json) into `out`, replacing it whole or not at all.
 
-    `extra_files` (file name -> writer of that path) land together with the tables, e.g. plots."""
+    `out` must be missing, empty or a folder crudeslate wrote, and neither be, lie in nor contain `protect` or
+    the instance `meta["instance"]` names. `extra_files` (file name -> writer of that path) land together
+    with the tables, e.g. plots; `verify` checks the written folder before it takes `out`'s place."""
     with PauseGC():
         from optimizer.result_files import csv_writer, json_writer, write_folder_atomic
 
@@ -327,4 +478,5 @@ def write_atomic(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any
             files = {f"{name}.csv": csv_writer(frame) for name, frame in tables.items()}
         files["manifest.json"] = json_writer(meta)
         files.update(extra_files or {})
-        write_folder_atomic(out, files)
+        guarded = (*protect, Path(meta["instance"])) if meta.get("instance") else tuple(protect)
+        write_folder_atomic(out, files, protect=guarded, verify=verify)

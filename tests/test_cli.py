@@ -132,13 +132,194 @@ def test_same_input_gives_the_same_csvs(tmp_path):
             assert a == b, f"{scenario}/{name}.csv differs between two runs"
 
 
-def test_rewrite_replaces_the_folder_whole(tmp_path):
+def _tree(folder):
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in sorted(folder.rglob("*"))}
+
+
+def test_a_folder_of_the_users_is_never_replaced(tmp_path):
+    user = tmp_path / "userdir"
+    (user / "sub").mkdir(parents=True)
+    (user / "notes.txt").write_text("precious\n")
+    before = _tree(user)
+    result = run("solve", TOY, "--out", str(user))
+    assert result.exit_code == 2
+    assert result.output == (
+        f"error: --out {user}: is a folder crudeslate did not write (it holds notes.txt, sub/, and no manifest.json "
+        "of a crudeslate command); a command writes only into a new or empty folder, or replaces a folder it wrote "
+        "itself. Fix: give --out a new or empty folder, or move those files away.\n")
+    assert _tree(user) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["userdir"]  # no staging left behind, nothing solved
+
+
+@pytest.mark.parametrize("where, relation", [("", "is the instance folder"), ("out", "lies inside the instance folder"),
+                                             ("..", "contains the instance folder")])
+def test_results_never_go_into_or_over_the_instance(copy_instance, where, relation):
+    folder = copy_instance("toy_two_crudes")
+    before = _tree(folder)
+    out = folder / where if where != ".." else folder.parent
+    result = run("solve", str(folder), "--out", str(out))
+    assert result.exit_code == 2
+    assert result.output == (f"error: --out {out}: {relation} {folder}; results are never written into or over an "
+                             f"instance. Fix: give an output folder outside {folder}, e.g. results/toy_two_crudes.\n")
+    assert _tree(folder) == before
+
+
+def test_a_file_is_not_turned_into_a_folder(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("hello\n")
+    result = run("solve", TOY, "--out", str(target))
+    assert result.exit_code == 2
+    assert result.output == (f"error: --out {target}: is a file, not a folder; crudeslate writes a folder of result "
+                             "tables there and will not replace a file it did not write. Fix: give --out a new or "
+                             "empty folder, or move the file away.\n")
+    assert target.read_text() == "hello\n"
+
+
+def test_the_current_folder_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("solve", TOY, "--out", ".")
+    assert result.exit_code == 2
+    assert result.output == ("error: --out .: is the current folder; a results folder is replaced whole, which would "
+                             "pull the folder you are working in from under you. Fix: give a subfolder, e.g. "
+                             "./results.\n")
+
+
+def test_an_empty_folder_is_filled(tmp_path):
+    (tmp_path / "o").mkdir()
+    assert run("solve", TOY, "--out", str(tmp_path / "o")).exit_code == 0
+    assert (tmp_path / "o" / "slate.csv").is_file()
+
+
+def test_rewrite_replaces_our_own_folder_whole(tmp_path):
     out = tmp_path / "o"
-    out.mkdir()
-    (out / "stale.csv").write_text("old\n")
+    assert run("solve", TOY, "--format", "xlsx", "--out", str(out)).exit_code == 0
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["crudeslate_files"] == ["manifest.json", "results.xlsx"]
     assert run("solve", TOY, "--out", str(out)).exit_code == 0
-    assert not (out / "stale.csv").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert not (out / "results.xlsx").exists()  # what the first solve wrote went with the folder
+    assert sorted(p.name for p in out.iterdir()) == sorted(json.loads((out / "manifest.json").read_text())
+                                                           ["crudeslate_files"])
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]  # no staging left behind
+
+
+def test_a_file_added_to_our_folder_stops_the_rewrite(tmp_path):
+    out = tmp_path / "o"
+    assert run("solve", TOY, "--out", str(out)).exit_code == 0
+    (out / "notes.txt").write_text("mine\n")
+    result = run("solve", TOY, "--out", str(out))
+    assert result.exit_code == 2
+    assert result.output == (f"error: --out {out}: holds results crudeslate wrote, but also notes.txt, which it did "
+                             "not write; replacing the folder would delete them. Fix: move them out of the folder, "
+                             "or give --out a new or empty folder.\n")
+    assert (out / "notes.txt").read_text() == "mine\n" and (out / "slate.csv").is_file()
+
+
+def test_several_scenarios_never_overwrite_a_users_summary(tmp_path):
+    (tmp_path / "summary.csv").write_text("my,own\n1,2\n")
+    result = run("solve", TOY, "--all-scenarios", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.output == (f"error: --out {tmp_path}: holds a summary.csv crudeslate did not write, which the "
+                             "several-scenario summary would replace. Fix: give --out a new or empty folder, or move "
+                             "the file away.\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv"]
+    (tmp_path / "summary.csv").unlink()
+    assert run("solve", TOY, "--all-scenarios", "--out", str(tmp_path)).exit_code == 0
+    meta = json.loads((tmp_path / "manifest.json").read_text())
+    assert meta["kind"] == "scenarios"
+    assert meta["crudeslate_files"] == ["base", "heavy_banned", "no_coker", "summary.csv"]
+    assert run("solve", TOY, "--all-scenarios", "--out", str(tmp_path)).exit_code == 0  # its own: rewritten
+
+
+def test_other_commands_keep_the_same_rule(tmp_path):
+    user = tmp_path / "userdir"
+    user.mkdir()
+    (user / "notes.txt").write_text("precious\n")
+    assert run("solve", TOY, "--out", str(tmp_path / "base")).exit_code == 0
+    assert run("solve", TOY, "--scenario", "heavy_banned", "--out", str(tmp_path / "hb")).exit_code == 0
+    refusal = (f"error: --out {user}: is a folder crudeslate did not write (it holds notes.txt, and no manifest.json "
+               "of a crudeslate command); a command writes only into a new or empty folder, or replaces a folder it "
+               "wrote itself. Fix: give --out a new or empty folder, or move those files away.\n")
+    for args in (("value", TOY, "--crude", "heavy", "--out", str(user)),
+                 ("explain", TOY, "--out", str(user))):
+        result = run(*args)
+        assert (result.exit_code, result.output) == (2, refusal), args
+    result = run("compare", str(tmp_path / "base"), str(tmp_path / "hb"), "--out", str(user))
+    assert result.exit_code == 2
+    assert result.output == (f"error: results folder {user}: is a folder crudeslate did not write (it holds "
+                             "notes.txt, and no manifest.json of a crudeslate command); a command writes only into a "
+                             "new or empty folder, or replaces a folder it wrote itself. Fix: use --out with a new or "
+                             "empty folder, or move those files away.\n")
+    result = run("report", str(tmp_path / "hb"), "--out", str(user / "notes.txt"))
+    assert result.exit_code == 2
+    assert result.output == (f"error: output file {user / 'notes.txt'}: exists and was not written by crudeslate; it "
+                             "is not overwritten. Fix: give a new file name, or move the file away.\n")
+    assert (user / "notes.txt").read_text() == "precious\n" and sorted(p.name for p in user.iterdir()) == ["notes.txt"]
+    assert run("report", str(tmp_path / "hb"), "--out", str(tmp_path / "r.html")).exit_code == 0
+    assert run("report", str(tmp_path / "hb"), "--out", str(tmp_path / "r.html")).exit_code == 0  # its own file
+
+
+@pytest.mark.parametrize("lp, message", [
+    ("folder", "--write-lp {lp}: is a folder; a file name is needed. Fix: give e.g. {lp}/model.lp."),
+    ("model", "--write-lp {lp}: the file name must end in .lp (CPLEX LP format) or .mps (free MPS), which decides "
+              "the format. Fix: e.g. --write-lp model.lp."),
+    ("mine.lp", "--write-lp {lp}: exists and was not written by crudeslate; it is not overwritten. Fix: give a new "
+                "file name, or move the file away."),
+])
+def test_write_lp_refusals(tmp_path, lp, message):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "mine.lp").write_text("my notes\n")
+    path = tmp_path / lp
+    result = run("solve", TOY, "--write-lp", str(path), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert result.output == "error: " + message.format(lp=path) + "\n"
+    assert not (tmp_path / "o").exists()  # refused before anything was solved or written
+
+
+def test_write_lp_makes_its_folder_and_replaces_its_own_file(tmp_path):
+    lp = tmp_path / "new" / "sub" / "m.mps"
+    for _ in range(2):
+        result = run("solve", TOY, "--write-lp", str(lp), "--out", str(tmp_path / "o"))
+        assert result.exit_code == 0, result.output
+    assert lp.read_text().startswith("* Source:     Pyomo MPS Writer")
+    assert [p.name for p in lp.parent.iterdir()] == ["m.mps"]
+
+
+def test_time_limit_exits_4(tmp_path):
+    from .generate import generate
+
+    instance = generate(tmp_path / "gen", seed=7)
+    result = run("solve", str(instance), "--time-limit", "0.000001", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 4
+    assert result.output.startswith("Scenario base: stopped at the time limit without a proven optimum (build ")
+    assert result.output.endswith(f"  status written to {tmp_path / 'o'}\n")
+    meta = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert (meta["status"], meta["solver_options"]["time_limit"]) == ("time_limit", 0.000001)
+    assert pd.read_csv(tmp_path / "o" / "summary.csv")["status"].tolist() == ["time_limit"]
+
+
+def test_a_failed_self_check_exits_4_and_writes_nothing(tmp_path, monkeypatch):
+    """A table written wrong (the refinery's crude run 90 instead of the slate's 100 kb/d) is caught from the
+    written file: exit 4, the folder of the previous solve left as it was."""
+    import optimizer.result_files as result_files
+
+    out = tmp_path / "o"
+    assert run("solve", TOY, "--out", str(out)).exit_code == 0
+    before = _tree(out)
+    honest = result_files.csv_writer
+
+    def corrupting(frame):
+        if "crude_capacity_kbd" in frame.columns:  # the refineries table
+            frame = frame.assign(crude_run_kbd=90.0)
+        return honest(frame)
+
+    monkeypatch.setattr(result_files, "csv_writer", corrupting)
+    result = run("solve", TOY, "--out", str(out))
+    assert result.exit_code == 4
+    assert result.output == ("error: the result tables disagree with the model (a bug; please report it); nothing "
+                             "was written:\n  refineries: crude_run_kbd at refinery is 90.000000, the slate sums to "
+                             "100.000000 kb/d\n")
+    assert _tree(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]
 
 
 def test_workbook_instance_solves_like_the_csv_folder(tmp_path):
