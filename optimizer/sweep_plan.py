@@ -246,7 +246,8 @@ class ScenarioPlanner:
         vary = self.varies[i]
         values = np.asarray(vary.values)
         first, lo, middle, hi = self._probes(i)
-        probes = [k for k in (lo, middle, hi) if k is not None]
+        # one distinct value: lo is hi (and there is no middle); each probe once
+        probes = list(dict.fromkeys(k for k in (lo, middle, hi) if k is not None))
         found = {k: self.derived({i: k}) for k in probes}
         keys = sorted({key for skey, diff, _ in found.values() if skey == self.key0 for key in diff}, key=repr)
         if any(skey != self.key0 for skey, _, _ in found.values()) or \

@@ -288,3 +288,16 @@ def test_zip_walks_the_lists_together(tmp_path):
     assert summary[["crudes.heavy.price_usd_per_bbl=", "crudes.light.price_usd_per_bbl="]].values.tolist() == [
         [60, 75], [65, 80], [70, 85]]
     assert_points_equal_fresh_solves(TOY, outcome.out, [0, 1, 2])
+
+
+@pytest.mark.parametrize(("spec", "values"), [
+    ("5", [5]), ("5:5:1", [5]), ("1,1", [1, 1]), ("linspace(3,4,1)", [3]), ("linspace(1,1,3)", [1, 1, 1])])
+def test_a_spec_of_one_distinct_value_sweeps_it(tmp_path, spec, values):
+    # one distinct value: its lowest is its highest, and the planner probes it once (was an AssertionError)
+    out = tmp_path / "one"
+    outcome = run_sweep(TOY, [f"crudes.heavy.price_usd_per_bbl+={spec}", "refineries.refinery.crude_min_run_kbd=0,70"],
+                        ["heavy_banned"], out=out, plots=False)
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    assert summary["crudes.heavy.price_usd_per_bbl+="].tolist() == [v for v in values for _ in (0, 1)]
+    assert outcome.statuses == {"optimal": len(values), "infeasible": len(values)}
+    assert_points_equal_fresh_solves(TOY, out, list(range(len(summary))))
