@@ -17,7 +17,16 @@ FONT = 12
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac", "#17becf", "#8c564b")
 POSITIVE, NEGATIVE, TOTAL = "#3f8f4f", "#d1495b", "#4e79a7"
-FULL = "#d9480f"  # a unit at capacity: the constraint a planner looks for first
+# Text on a coloured cell: black or white, whichever contrasts more; with pure black the worse of the two is
+# never under 4.58:1 (WCAG AA asks 4.5), whatever the cell's colour (the page's softer ink would drop to 4:1).
+INK_ON_LIGHT, INK_ON_DARK = "#000000", "#ffffff"
+# The margin bridge's steps, in their own colours: revenue steps in teals, crude-cost steps in purples,
+# operating cost grey. Neither the origin palette nor the green / red of gains and losses.
+BRIDGE_COLORS = {"product prices": "#0b5563", "product volumes": "#5fb0c0", "crude prices and freight": "#3f2a6b",
+                 "tariffs": "#7a5aa6", "crude slate": "#a996cf", "other crude costs": "#d4c8ea",
+                 "operating cost": "#6b6b6b"}
+CHANGE_CAP_PP = 25.0  # the utilisation-change colour scale saturates here: one outlier does not wash out the rest
+FULL = "#c2410c"  # a unit at capacity: the constraint a planner looks for first (white text reads on it)
 FULL_PCT = 99.95
 
 
@@ -29,7 +38,7 @@ def number(x: float, decimals: int = 1, sign: bool = False) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if abs(x) < 0.5 * 10 ** -decimals:
-        x = 0.0
+        return f"{0.0:,.{decimals}f}"  # no sign on a zero: "0.0", not "+0.0"
     return f"{x:{'+' if sign else ''},.{decimals}f}"
 
 
@@ -48,6 +57,18 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     if ticks[-1] < hi - 1e-9:
         ticks.append(round(ticks[-1] + step, 10))
     return ticks
+
+
+def tick_decimals(ticks: Sequence[float]) -> int:
+    """Fewest decimals that print every tick exactly (2.5 apart -> 1; 0.25 apart -> 2; 200 apart -> 0)."""
+    for decimals in range(0, 7):
+        if all(abs(round(t, decimals) - t) < 1e-9 * max(1.0, abs(t)) for t in ticks):
+            return decimals
+    return 6
+
+
+def _axis_label(x: float, y: float, tick: float, decimals: int, anchor: str) -> str:
+    return _text(x, y, number(tick, decimals), anchor, "axis", f' data-value="{_attr(tick)}"')
 
 
 def _attr(value: float) -> str:
@@ -93,7 +114,7 @@ def hbar_chart(rows: list[Bar], colors: dict[str, str], unit: str, label: str, c
         x = x0 + (t - lo) * scale
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - axis_h + 4}" '
                     f'class="{"zero" if t == 0 else "tick"}"/>')
-        body.append(_text(x, height - axis_h + 18, number(t, 0 if abs(hi - lo) >= 10 else 1), "middle", "axis"))
+        body.append(_axis_label(x, height - axis_h + 18, t, tick_decimals(ticks), "middle"))
     body.append("</g>")
     body.append(_text((x0 + x1) / 2, height - 4, unit, "middle", "axis-title"))
     for i, row in enumerate(rows):
@@ -131,8 +152,9 @@ class Cell:
 
 def heat_grid(rows: list[tuple[str, str]], columns: list[tuple[str, str]], cells: dict[tuple[str, str], Cell],
               label: str, css_class: str = "", cell_width: int = 88, row_height: int = 22,
-              label_width: int = 210) -> str:
-    """A grid of coloured cells with their value written in: rows (key, label) by columns (key, label)."""
+              label_width: int = 210, empty_title: str = "no such unit") -> str:
+    """A grid of coloured cells with their value written in: rows (key, label) by columns (key, label). The text
+    of each cell is white or ink, whichever contrasts more with its colour (WCAG contrast ratio)."""
     head = 26
     width = label_width + cell_width * len(columns) + 4
     height = head + row_height * len(rows) + 4
@@ -146,16 +168,17 @@ def heat_grid(rows: list[tuple[str, str]], columns: list[tuple[str, str]], cells
         for j, (col_key, _) in enumerate(columns):
             cell = cells.get((row_key, col_key))
             x = label_width + cell_width * j
-            if cell is None:
-                body.append(f'<rect class="empty" x="{x + 1}" y="{y + 1}" width="{cell_width - 2}" '
-                            f'height="{row_height - 2}"/>')
+            if cell is None:  # no such unit: an outline only, unlike any value's colour
+                body.append(f'<rect class="empty" data-column="{escape(col_key)}" x="{x + 2}" y="{y + 2}" '
+                            f'width="{cell_width - 4}" height="{row_height - 4}"><title>{escape(empty_title)}'
+                            "</title></rect>")
                 continue
-            ink = "#ffffff" if _dark(cell.color) else "#1d2430"
+            ink = ink_for(cell.color)
             body.append(f'<g class="cell" data-column="{escape(col_key)}" data-value="{_attr(cell.value)}">'
                         f'<rect x="{x + 1}" y="{y + 1}" width="{cell_width - 2}" height="{row_height - 2}" '
                         f'fill="{cell.color}"/>'
-                        + _text(x + cell_width / 2, y + row_height / 2 + 4, cell.text, "middle", "cell-text",
-                                f' fill="{ink}"')
+                        + _text(x + cell_width / 2, y + row_height / 2 + 4, cell.text, "middle",
+                                f"cell-text {'on-dark' if ink == INK_ON_DARK else 'on-light'}")
                         + f"<title>{escape(cell.title)}</title></g>")
         body.append("</g>")
     return _svg(width, height, body, label, css_class)
@@ -165,9 +188,25 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
 
 
-def _dark(color: str) -> bool:
-    r, g, b = _rgb(color)
-    return 0.299 * r + 0.587 * g + 0.114 * b < 140
+def luminance(color: str) -> float:
+    """WCAG 2 relative luminance of '#rrggbb'."""
+    def channel(c: int) -> float:
+        x = c / 255.0
+        return x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in _rgb(color))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21; text wants 4.5 or more)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink_for(background: str) -> str:
+    """White or black, whichever reads better on `background`."""
+    return INK_ON_DARK if contrast(INK_ON_DARK, background) > contrast(INK_ON_LIGHT, background) else INK_ON_LIGHT
 
 
 def blend(a: str, b: str, t: float) -> str:
@@ -184,10 +223,14 @@ def utilisation_color(pct: float) -> str:
     return blend("#eef3fa", "#1f4e8c", pct / 100.0)
 
 
-def change_color(delta: float, span: float) -> str:
-    if math.isnan(delta) or span <= 0:
-        return "#f4f4f4"
-    return blend("#f7f7f7", POSITIVE if delta > 0 else NEGATIVE, abs(delta) / span)
+def change_color(delta: float, cap: float = CHANGE_CAP_PP) -> str:
+    """Green for more, red for less, full colour at `cap` and beyond (the label keeps the true value)."""
+    if math.isnan(delta) or cap <= 0:
+        return UNCHANGED
+    return blend(UNCHANGED, POSITIVE if delta > 0 else NEGATIVE, min(1.0, abs(delta) / cap))
+
+
+UNCHANGED = "#eef0f3"
 
 
 def waterfall(steps: list[tuple[str, float, str]], unit: str, label: str, css_class: str = "",
@@ -214,7 +257,7 @@ def waterfall(steps: list[tuple[str, float, str]], unit: str, label: str, css_cl
     for t in ticks:
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
                     f'class="{"zero" if t == 0 else "tick"}"/>')
-        body.append(_text(left - 6, y(t) + 4, number(t, 0), "end", "axis"))
+        body.append(_axis_label(left - 6, y(t) + 4, t, tick_decimals(ticks), "end"))
     body.append(_text(14, top + (height - top - bottom) / 2, unit, "middle", "axis-title",
                       f' transform="rotate(-90 14 {top + (height - top - bottom) / 2:.1f})"'))
     for i, ((name, value, kind), (a, b)) in enumerate(zip(steps, spans)):
@@ -257,8 +300,10 @@ class Series:
 
 def line_chart(series: list[Series], x_title: str, y_title: str, label: str, css_class: str = "",
                width: int = 620, height: int = 320, y_decimals: int = 1, x_decimals: int = 2,
-               markers: bool = True, from_zero: bool = True) -> str:
-    xs = [x for s in series for x, _ in s.points] or [0.0, 1.0]
+               markers: bool = True, from_zero: bool = True, marks: Sequence[tuple[float, str]] = ()) -> str:
+    """Lines (or steps) through each series' points; `marks` are vertical dashed lines (x, label), the current
+    plan say. Each series carries its points in `data-xy` ("x,y;x,y", exact) for tests and scripts."""
+    xs = [x for s in series for x, _ in s.points] + [x for x, _ in marks] or [0.0, 1.0]
     ys = [yv for s in series for _, yv in s.points] or [0.0, 1.0]
     x_ticks = nice_ticks(min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1.0)
     y_lo = min(0.0, min(ys)) if from_zero else min(ys)
@@ -276,19 +321,22 @@ def line_chart(series: list[Series], x_title: str, y_title: str, label: str, css
     body = []
     for t in y_ticks:
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{py(t):.1f}" y2="{py(t):.1f}" class="tick"/>')
-        body.append(_text(left - 6, py(t) + 4, number(t, y_decimals if y_ticks[-1] - y_ticks[0] < 10 else 0),
-                          "end", "axis"))
+        body.append(_axis_label(left - 6, py(t) + 4, t, tick_decimals(y_ticks), "end"))
     for t in x_ticks:
         body.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{height - bottom}" class="tick"/>')
-        body.append(_text(px(t), height - bottom + 16, number(t, x_decimals if x_ticks[-1] - x_ticks[0] < 10 else 0),
-                          "middle", "axis"))
+        body.append(_axis_label(px(t), height - bottom + 16, t, tick_decimals(x_ticks), "middle"))
     body.append(_text((left + width - right) / 2, height - 6, x_title, "middle", "axis-title"))
     mid = (top + height - bottom) / 2
     body.append(_text(14, mid, y_title, "middle", "axis-title", f' transform="rotate(-90 14 {mid:.1f})"'))
+    for x, text in marks:
+        body.append(f'<g class="mark" data-x="{_attr(x)}"><line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" '
+                    f'y2="{height - bottom}" class="mark"/>'
+                    + _text(px(x) + 4, top + 11, text, "start", "mark-label") + "</g>")
     for s in series:
         pts = sorted(s.points, key=lambda p: p[0]) if not s.step else s.points
         path = " ".join(f"{px(x):.1f},{py(yv):.1f}" for x, yv in pts)
-        body.append(f'<g class="series" data-series="{escape(s.name)}">'
+        exact = ";".join(f"{_attr(x)},{_attr(yv)}" for x, yv in pts)
+        body.append(f'<g class="series" data-series="{escape(s.name)}" data-xy="{exact}">'
                     f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2"/>')
         if s.markers if s.markers is not None else markers:
             for x, yv in pts:
@@ -320,7 +368,7 @@ def dot_chart(rows: list[DotRow], unit: str, label: str, css_class: str = "", wi
     for t in ticks:
         x = x0 + (t - lo) * scale
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - axis_h + 4}" class="tick"/>')
-        body.append(_text(x, height - axis_h + 18, number(t, 0 if hi - lo >= 10 else 1), "middle", "axis"))
+        body.append(_axis_label(x, height - axis_h + 18, t, tick_decimals(ticks), "middle"))
     body.append(_text((x0 + x1) / 2, height - 4, unit, "middle", "axis-title"))
     for i, row in enumerate(rows):
         y = top + i * row_height + row_height / 2
