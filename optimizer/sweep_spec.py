@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ WHERE = "--vary"
 MAX_POINTS = 1_000_000  # a larger sweep is almost certainly a typo in a step
 SPEC_HINT = ("write SPEC as START:STOP:STEP (STOP included when the steps land on it), a comma list such as "
              "-5,0,2.5, or linspace(A,B,N).")
+HUGE_HINT = "give values within the cell's range (a price in $/bbl, a volume in kb/d, a factor near 1)."
 _VARY_RE = re.compile(
     r"^\s*(?P<path>[A-Za-z_]+(?:\[[^\]]*\]|\.[^.\s=+*]+)\.[A-Za-z_]+)\s*(?P<op>\+=|\*=|=)\s*(?P<spec>.*?)\s*$"
 )
@@ -67,8 +69,20 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def parse_spec(spec: str) -> tuple[tuple[float, ...] | None, str]:
-    """The values of SPEC, or None and what is wrong with it."""
+def parse_spec(spec: str) -> tuple[tuple[float, ...] | None, str, str]:
+    """The values of SPEC, or None, what is wrong with it and how to fix it."""
+    values, error = _parse_spec(spec)
+    if values is None:
+        return None, error, SPEC_HINT
+    huge = [k for k, v in enumerate(values) if not math.isfinite(v)]
+    if huge:  # a finite decimal beyond a float's range (1e400, or a range stepping past it)
+        where = f"its value {huge[0] + 1}" if len(values) > 1 else "its value"
+        return None, (f"has {where} beyond the largest number a computation holds (about 1.8e308): "
+                      f"{spec.strip()!r}."), HUGE_HINT
+    return values, "", ""
+
+
+def _parse_spec(spec: str) -> tuple[tuple[float, ...] | None, str]:
     spec = spec.strip()
     if not spec:
         return None, "has no SPEC after the operator."
@@ -120,9 +134,9 @@ def parse_vary(text: str, problems: list[Problem]) -> Vary | None:
                                 f"or TABLE[COLUMN=VALUE].COLUMN, over: {valid_targets()}.", value=text))
         return None
     path = parse_path(match["path"], WHERE, problems, shown=text)
-    values, error = parse_spec(match["spec"])
+    values, error, hint = parse_spec(match["spec"])
     if values is None:
-        problems.append(Problem(WHERE, error, SPEC_HINT, value=text))
+        problems.append(Problem(WHERE, error, hint, value=text))
         return None
     if path is None:
         return None

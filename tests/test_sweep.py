@@ -253,6 +253,12 @@ VALID_CRUDE_COLUMNS = ("api_deg, sulfur_wt_pct, tan_mg_koh_per_g, differential_u
     ("crudes.nosuch.price_usd_per_bbl+=1",
      "--vary, value 'crudes.nosuch.price_usd_per_bbl': points at no row of crudes. Fix: use a row id of crudes: "
      "light, heavy."),
+    ("crudes.heavy.price_usd_per_bbl+=1e400,0",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl+=1e400,0': has its value 1 beyond the largest number a "
+     "computation holds (about 1.8e308): '1e400,0'. Fix: give values within the cell's range"),
+    ("crudes.heavy.price_usd_per_bbl+=0:1e400:1e399",
+     "--vary, value 'crudes.heavy.price_usd_per_bbl+=0:1e400:1e399': has its value 2 beyond the largest number a "
+     "computation holds (about 1.8e308): '0:1e400:1e399'."),
     ("crudes.heavy.price_usd_per_bbl+=-70,0",
      "--vary, value 'crudes.heavy.price_usd_per_bbl+=-70': would make crudes.heavy.price_usd_per_bbl = -5, below "
      "its lowest allowed value 0. Fix: change the override."),
