@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Build the gulf_coast_2026 instance from the public data in ../shared/data.
+"""Build the gulf_coast_2026 instance from the public data copied into build/data/.
 
 Usage (from the repository root):
 
     .venv/bin/python instances/gulf_coast_2026/build/build_instance.py [--data DIR] [--out DIR]
 
-It reads the CSV files documented in <data>/SOURCES.md and writes every CSV table of the instance
-plus instance.toml into <out> (default: the instance directory). Nothing else is written. The output
-is deterministic: the same data gives byte-identical files. The generated files are committed, so
-the project never needs ../shared at run time.
+It reads the CSV files documented in <data>/SOURCES.md (default: build/data/, the copy of the shared
+public data folder that this instance uses, with its SOURCES.md) and writes every CSV table of the
+instance plus instance.toml into <out> (default: the instance directory). Nothing else is written.
+The output is deterministic: the same data gives byte-identical files. The generated files and the
+data they come from are committed, so the project stands alone.
 
 Every number that is not read from a data file is a named constant below with a comment giving its
 basis; the `source` column of each generated row says `S:` (read in a data file: file and row),
@@ -24,6 +25,7 @@ import argparse
 import csv
 import io
 import math
+import re
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -69,8 +71,9 @@ SG_LPG = 0.55
 
 # EIA site_id -> (refinery_id, display name, operator). The modelled set is every active PADD 3
 # refinery with a coker plus every non-coking refinery of 74 kb/sd or more. Left out: condensate
-# splitters (no downstream units), Saraland/Mobile (sold to Vertex 2022, status uncertain, 91
-# kb/sd) and plants below 61 kb/sd without a coker.
+# splitters (no downstream units) and plants below 61 kb/sd without a coker. Saraland/Mobile (90.6
+# kb/sd) is in: its status_note says sold by Shell to Vertex (2022) with ~88 kb/cd in later EIA data,
+# i.e. still active, not shut.
 REFINERY_SITES = OrderedDict([
     (507, ("motiva_port_arthur", "Motiva Port Arthur TX", "Motiva (Saudi Aramco)")),
     (301, ("marathon_galveston_bay", "Marathon Galveston Bay (Texas City) TX", "Marathon Petroleum")),
@@ -107,6 +110,7 @@ REFINERY_SITES = OrderedDict([
     (501, ("delek_krotz_springs", "Delek Krotz Springs LA", "Delek US")),
     (262, ("placid_port_allen", "Placid Port Allen LA", "Placid Refining")),
     (84, ("delek_big_spring", "Delek Big Spring TX", "Delek US")),
+    (206, ("vertex_mobile", "Vertex Mobile (Saraland) AL", "Vertex Energy (Shell until 2022)")),
 ])
 
 # Flint Hills Corpus Christi West (204) and East (205) are one complex (East has an FCC but no
@@ -316,6 +320,24 @@ CRUDES = OrderedDict([
     ("morichal", {"name": "Morichal 16", "origin": "Venezuela", "operator": "PDVSA",
                       "assay": "Morichal 16_Solomon 2009", "marker": "brent", "freight": "venezuela",
                       "tan": (1.0, "E: diluted Orinoco blend, as Merey")}),
+    # Lake Maracaibo (western) PDVSA grades with a complete PRELIM assay. TAN is not in the data; the
+    # heavy Maracaibo crudes are naphthenic like Boscan (E 1.5), the medium/light ones E 0.5.
+    ("bachaquero", {"name": "Bachaquero (Lake Maracaibo heavy)", "origin": "Venezuela", "operator": "PDVSA",
+                        "assay": "Bachaquero_Solomon 2001", "marker": "brent", "freight": "venezuela",
+                        "tan": (1.5, "E: naphthenic Maracaibo heavy crude, as Boscan; no TAN in the shared data")}),
+    ("bcf17", {"name": "BCF-17 (Bachaquero-Lagunillas-Tia Juana blend)", "origin": "Venezuela", "operator": "PDVSA",
+                   "assay": "BCF-17_Solomon 2002", "marker": "brent", "freight": "venezuela",
+                   "tan": (1.5, "E: naphthenic Maracaibo heavy blend, as Boscan")}),
+    ("bcf22", {"name": "BCF-22", "origin": "Venezuela", "operator": "PDVSA", "assay": "Bcf-22_Solomon 2004",
+                   "marker": "brent", "freight": "venezuela", "tan": (0.5, "E: medium Maracaibo blend")}),
+    ("bcf24", {"name": "BCF-24", "origin": "Venezuela", "operator": "PDVSA", "assay": "Bcf-24_Solomon 2002",
+                   "marker": "brent", "freight": "venezuela", "tan": (0.5, "E: medium Maracaibo blend")}),
+    ("tia_juana_pesado", {"name": "Tia Juana Pesado (heavy)", "origin": "Venezuela", "operator": "PDVSA",
+                              "assay": "Tia Juana Pesado_Solomon 2002", "marker": "brent", "freight": "venezuela",
+                              "tan": (1.5, "E: naphthenic Maracaibo heavy crude, as Boscan")}),
+    ("tia_juana_light", {"name": "Tia Juana Light", "origin": "Venezuela", "operator": "PDVSA",
+                             "assay": "Tia Juana Light_Solomon 2002", "marker": "brent", "freight": "venezuela",
+                             "tan": (0.5, "E: medium/light Maracaibo crude")}),
     ("wcs", {"name": "Western Canadian Select (pipeline)", "origin": "Canada", "operator": "",
                  "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
                  "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
@@ -327,7 +349,7 @@ CRUDES = OrderedDict([
                  "tan": (1.563, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Access Western Blend")}),
     ("kearl", {"name": "Kearl (pipeline)", "origin": "Canada", "operator": "",
                    "assay": "Kearl Lake_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
-                   "tan": (2.053, "S: crude_assays_exxonmobil_summary.csv kearl")}),
+                   "tan": (1.847, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Kearl Lake")}),
     ("sco", {"name": "Syncrude Sweet Premium (synthetic, pipeline)", "origin": "Canada", "operator": "",
                  "assay": "Syncrude Sweet Premium_Crude Monitor_New", "marker": "wti", "freight": "canada_pipe",
                  "tan": (0.05, "E: synthetic crude, TAN negligible (candidates file 'n/a (SCO, low)')")}),
@@ -335,7 +357,8 @@ CRUDES = OrderedDict([
                      "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_tmx",
                      "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
     ("maya", {"name": "Maya", "origin": "Mexico", "operator": "Pemex", "assay": "Maya_Solomon 2001", "marker": "wti",
-                  "freight": "mexico", "tan": (0.3, "S: crude_candidates_lp_summary.csv TAN (RTL crudes table)")}),
+                  "freight": "mexico",
+                  "tan": (0.3, "E: candidates TAN 0.3 (RTL crudes table, author-entered, unsourced)")}),
     ("isthmus", {"name": "Isthmus", "origin": "Mexico", "operator": "Pemex", "assay": "Isthmus_Solomon 2005",
                      "marker": "wti", "freight": "mexico", "tan": (0.2, "E: medium crude, no TAN in the shared data")}),
     ("castilla", {"name": "Castilla Blend", "origin": "Colombia", "operator": "Ecopetrol",
@@ -344,9 +367,11 @@ CRUDES = OrderedDict([
     ("vasconia", {"name": "Vasconia", "origin": "Colombia", "operator": "Ecopetrol", "assay": "Vasconia_Solomon 2014",
                       "marker": "brent", "freight": "colombia", "tan": (0.2, "E: no TAN in the shared data")}),
     ("napo", {"name": "Napo", "origin": "Ecuador", "operator": "Petroecuador", "assay": "Napo_Solomon 2005",
-                  "marker": "wti", "freight": "ecuador", "tan": (0.5, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+                  "marker": "wti", "freight": "ecuador",
+                  "tan": (0.5, "E: candidates TAN 0.5 (RTL crudes table, author-entered)")}),
     ("oriente", {"name": "Oriente", "origin": "Ecuador", "operator": "Petroecuador", "assay": "Oriente_Solomon 2013",
-                     "marker": "wti", "freight": "ecuador", "tan": (0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+                     "marker": "wti", "freight": "ecuador",
+                     "tan": (0.25, "E: candidates TAN 0.25 (RTL crudes table, author-entered)")}),
     ("basrah_heavy", {"name": "Basrah Heavy", "origin": "Iraq", "operator": "SOMO",
                           "assay": "Basrah Heavy_Solomon 2016", "marker": "brent", "freight": "middle_east",
                           "tan": (0.237, "S: crude_assays_exxonmobil_summary.csv basrah-heavy")}),
@@ -375,10 +400,10 @@ CRUDES = OrderedDict([
                  "tan": (0.13, "S: crude_candidates_lp_summary.csv TAN (BP assay)")}),
     ("lls", {"name": "Light Louisiana Sweet", "origin": "United States", "operator": "",
                  "assay": "LLS ST JAMES_Solomon 2007", "marker": "wti", "freight": "us_gulf",
-                 "tan": (0.25, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+                 "tan": (0.25, "E: candidates TAN 0.25 (RTL crudes table, author-entered)")}),
     ("wti", {"name": "WTI (delivered Houston)", "origin": "United States", "operator": "",
                  "assay": "West texas intermediate_Stratiev", "marker": "wti", "freight": "us_houston",
-                 "tan": (0.1, "S: crude_candidates_lp_summary.csv TAN (RTL)")}),
+                 "tan": (0.1, "E: candidates TAN 0.1 (RTL crudes table, author-entered)")}),
 ])
 
 # Boscan: only NOAA ADIOS AD02042 has a distillation (mass basis, cumulative at 330/480/650/1000 F).
@@ -393,15 +418,24 @@ BOSCAN_SG_CUTS = {"naphtha": 0.76, "kero": 0.84, "diesel": 0.89, "gasoil": 0.95}
 BOSCAN_MCR = 13.85
 BOSCAN_VR_SULFUR_RATIO = 1.2
 
-# Availability to the Gulf Coast, kb/d. E for every grade (no per-grade export statistics in the
-# shared data); the basis of each is in the README. Empty = no limit (WTI: US light sweet output is
-# far above the coast's appetite).
+# Availability to the Gulf Coast, kb/d, in the base case (2026). E for every grade (the shared data has
+# no per-grade export statistics); each entry says what it rests on. Empty = no limit (WTI: US light
+# sweet output is far above the coast's appetite; what the coast does not run is exported).
+VZ_EXPORTS_2026 = 800.0   # venezuela_timeline_volumes.csv 2026-01: 'total exports ~800 kb/d (Jan 2026)'
+VZ_CHEVRON_2026 = 300.0   # same file 2026-03: 'Chevron exports ~300 kb/d in Mar 2026 vs 220 in Jan'
+VZ_CHEVRON_JV_2025 = 240.0  # same file 2025-01: Chevron JV production 242 kb/d (2024-2025 scenarios)
+# Chevron's 300: Boscan (Petroboscan) 60 and upgraded Hamaca (Petropiar) 60 are E (no per-JV data);
+# the rest is the Merey blend Chevron markets. PDVSA's 500 (= 800 - 300): Zuata 80 and Morichal 60 E;
+# the Lake Maracaibo (western) grades share VZ_WEST_EXPORTS, split equally (no per-grade data);
+# Merey 16, the bulk of Venezuelan exports, takes the rest.
+VZ_WEST_EXPORTS = 60.0  # E: western output is small and largely run in Venezuela's Paraguana refineries
+VZ_WEST_GRADES = ("bachaquero", "bcf17", "bcf22", "bcf24", "tia_juana_pesado", "tia_juana_light")
 AVAILABILITY = {
-    # Venezuela: total ~780 kb/d ~ 2024-2025 crude exports (venezuela_timeline_volumes.csv: 2024
-    # 805.5 kb/d crude+fuel, 2025-10 808). Chevron JV production 242 kb/d (2025-01 row) -> Chevron
-    # grades 240; PDVSA-marketed rest 540.
-    "merey16": 400.0, "merey16_chv": 120.0, "hamaca": 60.0, "boscan": 60.0, "zuata": 80.0, "morichal": 60.0,
-    # Canada by pipeline: Canadian heavy that could be moved south; the Keystone link (610) binds.
+    "merey16": VZ_EXPORTS_2026 - VZ_CHEVRON_2026 - 80.0 - 60.0 - VZ_WEST_EXPORTS,
+    "merey16_chv": VZ_CHEVRON_2026 - 60.0 - 60.0, "hamaca": 60.0, "boscan": 60.0, "zuata": 80.0, "morichal": 60.0,
+    **{cid: VZ_WEST_EXPORTS / len(VZ_WEST_GRADES) for cid in VZ_WEST_GRADES},
+    # Canada by pipeline: Canadian heavy that could be moved south, about Keystone's capacity per
+    # grade group; the Keystone link (610) binds, not these.
     "wcs": 400.0, "cold_lake": 200.0, "awb": 150.0, "kearl": 150.0, "sco": 100.0,
     # Trans Mountain: exports ~350+ kb/d, US share 51.9 % mostly to the US West Coast
     # (logistics_pipelines_freight.csv) -> ~100 kb/d could sail to the Gulf.
@@ -409,6 +443,11 @@ AVAILABILITY = {
     # Mexico: exports to the USGC fell to 22 kb/d in Jun 2025 (crude_candidates notes, Kpler) as Dos
     # Bocas ramps up; 40 + 10 is about twice that low point.
     "maya": 40.0, "isthmus": 10.0,
+    # The next grades: general knowledge of EIA's US imports by country (NOT in the shared data; order
+    # of magnitude only) - Colombia ~0.2-0.25 million b/d, mostly Castilla to the Gulf; Ecuador
+    # ~0.15-0.2 million b/d, much of it to the West Coast (150 is an upper bound for the Gulf); Iraq
+    # ~0.2-0.25 and Saudi Arabia ~0.3-0.4 million b/d (Motiva is Aramco's); Brazil ~0.2-0.25 million
+    # b/d; Guyana's exports (~0.6 million b/d in 2025) go mostly to Europe, 200 is an upper bound.
     "castilla": 150.0, "vasconia": 80.0,
     "napo": 60.0, "oriente": 90.0,
     "basrah_heavy": 150.0, "basrah_medium": 100.0,
@@ -421,6 +460,12 @@ AVAILABILITY = {
     "mars": 500.0, "poseidon": 350.0, "sgc": 250.0, "lls": 250.0,
     "wti": None,
 }
+# Availabilities that differ in the 2024-2025 scenarios (E): Chevron-marketed grades at the JV output
+# of 2025-01 (240 = merey16_chv 120 + boscan 60 + hamaca 60); Maya in 2024, before Dos Bocas cut
+# Mexican exports: general knowledge of EIA's US imports from Mexico (~0.45 million b/d in 2024, NOT
+# in the shared data), most of it Maya to the Gulf -> 300.
+AVAILABILITY_2024_2025 = {"merey16_chv": VZ_CHEVRON_JV_2025 - 60.0 - 60.0}
+MAYA_AVAILABILITY_2024 = 300.0
 
 # Freight to the coast, $/bbl. E: the midpoint of crude_candidates_lp_summary.csv
 # freight_to_USGC_low/high (itself E) unless noted.
@@ -437,7 +482,8 @@ FREIGHT = {
     # Hardisty -> USGC pipeline toll, derived: Houston WCS -4.35 vs WTI (2024 Q2,
     # heavy_crude_differentials_sourced.csv) minus Hardisty 2024 average ~-13.0 (same file, 2025-05
     # row: '~4 narrower than 2024 average' of -9.15) = 8.65. E (derived).
-    "canada_pipe": (8.65, "S+E: Houston WCS 2024Q2 -4.35 minus Hardisty 2024 avg ~-13.0 (differentials file)"),
+    # The Canadian pipeline grades are priced delivered on the USGC (see canadian_usgc): no freight.
+    "canada_pipe": (0.00, "S+E: differential is the USGC assessment (delivered), see canadian_usgc"),
     # TMX route: pipeline toll proxied by the Keystone uncommitted heavy toll 11.34 (2013 tariff,
     # logistics file) + Vancouver -> USGC tanker via Panama ~3x the Vancouver -> USWC Aframax 1.98
     # (logistics file) = 5.94 -> 17.28. E.
@@ -467,15 +513,39 @@ DIFF_FIXED = {
 # Venezuelan grades relative to Merey (E: differences of the candidates' range midpoints:
 # Merey -12.25, Morichal -12.0, Zuata -11.0, Boscan -16.0 vs Brent).
 VZ_REL_MEREY = {"merey16": 0.0, "merey16_chv": 0.0, "morichal": 0.25, "zuata": 1.25, "boscan": -3.75}
-# Canadian grades relative to WCS at Hardisty: Cold Lake ~ parity (Argus 'WCS & CL trade ~parity
-# at Houston', S), AWB WCS -0.5 (candidates E), Kearl ~WCS (candidates E); SCO: E.
-CAN_REL_WCS = {"wcs": 0.0, "wcs_tmx": 0.0, "cold_lake": 0.0, "awb": -0.5, "kearl": 0.0}
-SCO_DIFF_EDMONTON = 0.0  # E: midpoint-ish of candidates range -1..+2 vs WTI (at Edmonton)
+# The Lake Maracaibo grades have no price in the data: Merey + VZ slope x (API - Merey API), the slope
+# being the least-squares fit of the candidates' midpoints of Boscan, Morichal, Merey and Zuata on
+# their assay API (computed in vz_api_slope; ~0.53 $/bbl per degree API). E.
+VZ_API_SLOPE_GRADES = ("boscan", "morichal", "merey16", "zuata")
+# Canadian heavy grades relative to WCS: Cold Lake ~ parity (Argus 'WCS & CL trade ~parity at
+# Houston', S), AWB WCS -0.5 (candidates E), Kearl ~WCS (candidates E). The pipeline grades take the
+# USGC assessment of their regime; wcs_tmx takes WCS at Hardisty (its freight carries it to the Gulf).
+CAN_REL_WCS = {"wcs": 0.0, "cold_lake": 0.0, "awb": -0.5, "kearl": 0.0}
+# SCO: E midpoint-ish of the candidates range -1..+2 vs WTI at Edmonton, plus the regime's
+# Hardisty -> USGC spread (USGC heavy assessment minus Hardisty).
+SCO_DIFF_EDMONTON = 0.0
+# Crudemonitor.ca 2021-10..2023-09 averages replace the older PRELIM Crude Monitor rows for sulfur (the
+# cut yields stay those of the assay row); TAN comes from the same file.
+CRUDEMONITOR_NAME = {"wcs": "Western Canadian Select", "wcs_tmx": "Western Canadian Select", "cold_lake": "Cold Lake",
+                     "awb": "Access Western Blend", "kearl": "Kearl Lake", "sco": "Syncrude Sweet Premium"}
 
 # Pemex formula: Maya = 0.65 x WTI Houston + 0.35 x ICE Brent + K (differentials file). K constants:
-# latest sourced are June 2024 (Maya -10.15, Isthmus -4.10); used for every regime (E after 2024).
-MAYA_K = -10.15
-ISTHMUS_K = -4.10
+# latest sourced are June 2024 (Maya -10.15, Isthmus -4.10; read from the file in pemex_k); used for
+# every regime (E after 2024).
+#
+# Sour grades whose only price is a candidates' midpoint (an ESTIMATE with no stated basis) are priced
+# on the Gulf against Maya instead, the USGC heavy-sour grade with a sourced formula price: delivered =
+# Maya delivered + PEMEX quality slope x (API - Maya API). The slope is Pemex's own Maya -> Isthmus K
+# step per degree API, the same formula on the same day being a pure quality differential: (K Isthmus
+# - K Maya) / (API Isthmus - API Maya) = 6.05 / 10.64 (Jun 2024) and 5.65 / 10.64 (Feb 2023), mean
+# ~0.55 $/bbl per degree. Why: the midpoints put Basrah Heavy (25 API, 3.8 %S) delivered at WTI +2.7
+# and Arab Heavy at WTI +1.7, above Mars (30 API, 1.9 %S, WTI +1.3 delivered, sourced) and $8-9 above
+# Maya, and Castilla (17.6 API) $4 above Maya: a Gulf LP given such prices rejects them outright,
+# although the US bought 0.2-0.4 million b/d of each origin in 2024-25. Saudi and Iraqi sales to the
+# US are priced off the US sour index (ASCI), not Brent (general knowledge, not in the data). S+E.
+# Oriente loses its 2019 term premium (+0.71 vs WTI, FOB to Shell, S but six years old) to this rule.
+MAYA_PARITY_GRADES = ("hamaca", "castilla", "vasconia", "napo", "oriente", "basrah_heavy", "basrah_medium",
+                      "arab_heavy", "arab_medium")
 # HSFO 3 %S premium over Maya, USGC, 2025-05 average (product_and_byproduct_prices_sourced.csv).
 HSFO_PREMIUM_OVER_MAYA = 4.20
 
@@ -488,7 +558,7 @@ HSFO_PREMIUM_OVER_MAYA = 4.20
 # is the price of pulling the last barrels away from Chinese independent refiners.
 # Chevron-marketed grades carry no tiers: they are the JV partner's own barrels, shipped to the US.
 VZ_TIERS = ((0.25, 0.0), (0.30, 1.5), (0.25, 3.0), (0.20, 5.0))
-VZ_TIERED = ("merey16", "zuata", "morichal")
+VZ_TIERED = ("merey16", "zuata", "morichal") + VZ_WEST_GRADES
 
 # Logistics links (logistics_pipelines_freight.csv).
 LINKS = (
@@ -520,22 +590,30 @@ BASE_REGIME = "p2026_hormuz"
 # Jan-Sep 2025 (futures_monthly_2019_2025_rtl.csv); the 2026 spread is not in the data: E = 2025.
 # Houston - Cushing: futures file averages (2024: 12 months, 2025: Jan-Sep); 2026: E = 2025.
 
-# Differentials that move with the regime.
-WCS_HARDISTY = {
-    "p2024": (-13.0, "S+E: differentials file 2025-05 row '~4 narrower than 2024 average' of -9.15"),
-    "p2025": (-12.0, "S: differentials file WCS Hardisty post-TMX average 2024-06..2025-06"),
-    "p2026_pre": (-14.725, "S: differentials file WCS Hardisty 2026-01-07 -14.45 / 2026-01-08 -15.00 (mean)"),
-    "p2026_hormuz": (-14.725, "S+E: Jan 2026 Hardisty settles carried into the Hormuz months (no later quote)"),
-}
-# Merey 16 FOB Jose vs Brent.
-MEREY_FOB = {
-    "p2024": (-13.0, "E: as 2025 (no 2024 quote in the shared data)"),
-    "p2025": (-13.0, "S: differentials file Merey FOB offers to China -13 (2025-12..2026-01); -15 Nov 2025"),
-    # USGC delivered offers Jan-Feb 2026: -6.0 to -7.5 (mid Jan), -9.5 (early Feb): mid -7.75,
-    # less the Venezuela freight 2.50 -> FOB -10.25.
-    "p2026_pre": (-10.25, "S+E: USGC delivered offers Jan-Feb 2026 -6.0..-9.5 (mid -7.75) less freight 2.50"),
-    "p2026_hormuz": (-10.25, "S+E: Jan-Feb 2026 offers carried into the Hormuz months (no later quote)"),
-}
+# Differentials that move with the regime. The numbers read from heavy_crude_differentials_sourced.csv
+# are looked up by their date and grade cells (see canadian_usgc / merey_fob below), so the source
+# column cites the file line.
+#
+# WCS at Hardisty (used for the Trans Mountain barrels, which are priced at Hardisty plus their toll
+# and tanker freight): 2024 average ~-13.0 ('~4 narrower than 2024 average' of the 2025-05 -9.15
+# settle), post-TMX average -12.00 for 2025, Jan 2026 settles -14.45 / -15.00 for 2026.
+WCS_HARDISTY_2024 = -13.0
+# Canadian pipeline grades on the Gulf Coast are priced at the USGC assessment, not Hardisty + a toll:
+# 2024 = Houston WCS/Cold Lake 2024 Q2 -4.35; 2025 = mean of the Platts Cold Lake USGC assessments
+# Feb/Apr/May 2025 (-13.57, -9.76, -9.45); 2026 = the Jan 2026 Hardisty settles plus the post-TMX
+# Hardisty -> USGC spread (2025 USGC mean minus the post-TMX Hardisty average -12.00 = +1.07): no
+# USGC quote for 2026 is in the data, and the Hardisty discount widened in Jan 2026 because of
+# Venezuelan competition on the Gulf (differentials file note), i.e. it came from the USGC price.
+# The old derivation (Hardisty + a 8.65 toll taken from a 2024 Q2 Houston quote and a 2024 Hardisty
+# average) mixed periods and put Canadian heavy at WTI -3.35 on the 2025 coast, $7.6 above the
+# Platts assessments.
+# Merey 16 FOB Jose vs Brent: 2025 = the pre-blockade offer to China of Nov 2025 (-15; the -13 of
+# Dec 2025 - Jan 2026 is a blockade price); 2024 = as 2025 (E, no 2024 quote). 2026: the midpoint of
+# every USGC delivered quote of Jan-Feb 2026 (offers -6.00..-7.50 mid-Jan and -9.50 early Feb, US
+# government sale terms -15 on 2026-01-23) = -10.50 delivered, less the 2.50 Venezuela freight =
+# FOB -13.0, which is also the FOB offer to China of the same weeks (-13): the two markets net back
+# to the same FOB price. The old value (-10.25 FOB, the midpoint of the asks only) left out the one
+# transaction price and the note that refiners were resisting the asks.
 # Propane: Mont Belvieu to 2024-12 (FRED). Later: E = the 2024 propane/WTI ratio x regime WTI.
 # Coke, $/t FOB USGC 6.5 %S (product_and_byproduct_prices_sourced.csv).
 COKE_USD_PER_T = {
@@ -544,9 +622,13 @@ COKE_USD_PER_T = {
     "p2026_pre": (61.33, "S+E: chemanalyst 2025-Q4 61.33 (latest in data) carried into 2026"),
     "p2026_hormuz": (61.33, "S+E: chemanalyst 2025-Q4 61.33 (latest in data) carried into 2026"),
 }
-# Asphalt: Louisiana DOTD PG 64-22 index 612 USD/short ton (Dec 2023, latest in data), a delivered
-# index, at 5.5 bbl/short ton. E for 2024-2026 (no later value).
-ASPHALT_USD_PER_SHORT_TON = 612.0
+# Asphalt: the Louisiana DOTD PG 64-22 index (a delivered/terminal index, USD/short ton) has three
+# points in the data: 722 (2022-09), 636 (2023-01), 612 (2023-12). Frozen at 612 it was $111/bbl in
+# every regime (+$42 over 2025 Brent). Indexed instead: asphalt $/bbl = ASPHALT_BRENT_RATIO x the
+# regime's Brent, the ratio being the mean of (index / 5.5 bbl per short ton) / FRED Brent over the
+# three months (1.46, 1.40, 1.43). E: asphalt follows crude in proportion; the index is delivered,
+# so the refinery netback is lower by terminal and haulage costs that the data does not give.
+ASPHALT_INDEX_POINTS = (("2022-09", 722.0), ("2023-01", 636.0), ("2023-12", 612.0))
 # Naphtha: no USGC naphtha series in the data. E: Brent - 5.00 (petrochemical naphtha usually
 # trades a few dollars under crude in the Atlantic Basin).
 NAPHTHA_VS_BRENT = -5.00
@@ -560,6 +642,13 @@ HSFO_MAX_SALES = 250.0
 # USGC -> ARA/Singapore fuel-oil freight and the weaker netback, $5.00/bbl. The two products form a
 # stepped demand curve for residue (the LP has no product tiers).
 HSFO_EXPORT_DISCOUNT = 5.00
+
+# Sensitivity on sour differentials in the Hormuz months (no quote for them is in the data): the closure
+# takes Middle East sour barrels off the market, and a sour-supply shock on the Gulf narrows sour
+# discounts. The one such episode in the data: USGC Cold Lake went from WTI -13.57 (Feb 2025) to -9.45
+# (May 2025) as Venezuelan and Mexican supply fell (differentials file l.10, l.12 and the S&P article
+# they cite) = +4.12. The scenario sour_discounts_narrower_2026 moves every grade of 1 %S or more by that.
+SOUR_SENSITIVITY_S_MIN = 1.0
 
 # ------------------------------------------------------------------------------------------------
 # Policies
@@ -616,6 +705,23 @@ class Data:
         self.fred = r("fred_usgc_spot_prices_monthly_2020_2026.csv")
         self.fut = r("futures_monthly_2019_2025_rtl.csv")
         self.srs = r("process/straightrun_sulfur_ratios.csv")
+        self.diffs = r("heavy_crude_differentials_sourced.csv")
+        self.cand = r("crude_candidates_lp_summary.csv")
+        self.cmon = r("canadian_crude_quality_crudemonitor_2021-2023avg.csv")
+
+    def diff(self, period: str, grade: str) -> tuple[list[float], str]:
+        """The numbers in the differential cell of the row with this date/period and grade, and 'l.N'."""
+        hits = self.diffs.index[(self.diffs["date_or_period"] == period) & (self.diffs["grade"] == grade)]
+        if len(hits) != 1:
+            raise SystemExit(f"heavy_crude_differentials_sourced.csv: no single row {period!r} / {grade!r}")
+        i = int(hits[0])
+        cell = self.diffs.loc[i, "differential_usd_bbl"].replace(" to ", " ")
+        return [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", cell)], f"l.{i + 2}"
+
+    def crudemonitor(self, name: str) -> tuple[pd.Series, int]:
+        hits = self.cmon.index[self.cmon["crude"] == name]
+        i = int(hits[0])
+        return self.cmon.loc[i], i + 2
 
     def prelim_row(self, assay: str) -> tuple[int, pd.Series]:
         hits = self.prelim.index[self.prelim["assay"] == assay]
@@ -658,6 +764,11 @@ def build_assays(d: Data):
             out[cid] = {"api": f("API"), "sulfur": f("sulfur_wtpct"), "mcr": f("MCR_wtpct"), "cuts": cuts,
                             "vr_mcr": f("VR_MCR_wtpct"), "vr_api": f("VR_API"), "vr_s": f("VR_sulfur_wtpct"),
                             "src": f"S: crude_assays_prelim_selected.csv line {line} '{c['assay']}'"}
+            if cid in CRUDEMONITOR_NAME:
+                cm, cm_line = d.crudemonitor(CRUDEMONITOR_NAME[cid])
+                out[cid]["sulfur"] = float(cm["sulfur_wtpct"])
+                out[cid]["src"] += (f"; sulfur: canadian_crude_quality_crudemonitor_2021-2023avg.csv line {cm_line} "
+                                    "(2021-10..2023-09 average)")
         else:  # Boscan from NOAA AD02042
             hits = d.noaa.index[d.noaa["noaa_id"] == "AD02042"]
             i = int(hits[0])
@@ -695,8 +806,8 @@ def vr_class(vr_mcr: float) -> str:
     raise ValueError(vr_mcr)
 
 
-def coker_yields(ccr: float, vr_sg: float) -> OrderedDict:
-    coke = min(1.6 * ccr / 100, COKE_WT_MAX)
+def coker_yields(ccr: float, vr_sg: float, coke_wt_max: float = COKE_WT_MAX) -> OrderedDict:
+    coke = min(1.6 * ccr / 100, coke_wt_max)
     gas = (7.8 + 0.144 * ccr) / 100
     naph = (11.29 + 0.343 * ccr) / 100
     cgo = 1.0 - coke - gas - naph
@@ -714,6 +825,105 @@ def coker_yields(ccr: float, vr_sg: float) -> OrderedDict:
     ])
 
 
+def pemex_k(d: Data) -> tuple[float, float, float, str]:
+    """Maya and Isthmus K of Jun 2024, and the Maya -> Isthmus K step per degree API (mean of the two dates)."""
+    f = "heavy_crude_differentials_sourced.csv"
+    steps = []
+    out = {}
+    for period in ("2024-06 (June 2024 K)", "2023-02 (Feb 2023 K)"):
+        hits = d.diffs.index[(d.diffs["date_or_period"] == period) & (d.diffs["grade"] == "Maya")]
+        i = int(hits[0])
+        k_maya = float(re.findall(r"[-+]?\d+(?:\.\d+)?", d.diffs.loc[i, "differential_usd_bbl"])[0])
+        k_isth = float(re.search(r"Isthmus K=([-+]?\d+(?:\.\d+)?)", d.diffs.loc[i, "note"]).group(1))
+        steps.append(k_isth - k_maya)
+        out[period] = (k_maya, k_isth, i + 2)
+    k_maya, k_isth, line = out["2024-06 (June 2024 K)"]
+    line23 = out["2023-02 (Feb 2023 K)"][2]
+    return k_maya, k_isth, sum(steps) / len(steps), f"{f} l.{line} (Jun 2024), l.{line23} (Feb 2023)"
+
+
+def canadian_prices(d: Data) -> tuple[dict, dict]:
+    """Per regime: (WCS at Hardisty, source) and (Canadian heavy delivered USGC, source), vs WTI."""
+    f = "heavy_crude_differentials_sourced.csv"
+    post_tmx, l_post = d.diff("2024-06 to ~2025-06 (post-TMX)", "WCS")
+    jan7, l_jan7 = d.diff("2026-01-07", "WCS")
+    jan8, l_jan8 = d.diff("2026-01-08", "WCS (Feb delivery)")
+    spring, l_spring = d.diff("2025-05 (spring)", "WCS (June delivery)")
+    hou24, l_hou24 = d.diff("2024 Q2 (quarter-to-date Apr 2024)", "Canadian heavy (WCS/CL)")
+    pts = [d.diff(p, "Cold Lake") for p in ("2025-02 (month)", "2025-04 (month)", "2025-05 (MTD)")]
+    usgc25 = sum(v[0] for v, _ in pts) / len(pts)
+    l_usgc = ", ".join(line for _, line in pts)
+    hardisty26 = (jan7[0] + jan8[0]) / 2
+    spread = usgc25 - post_tmx[0]
+    hardisty = {
+        "p2024": (WCS_HARDISTY_2024, f"S+E: {f} {l_spring} '~4 narrower than 2024 average' of {spring[0]:g} (=> ~-13)"),
+        "p2025": (post_tmx[0], f"S: {f} {l_post} WCS Hardisty post-TMX average 2024-06..2025-06"),
+        "p2026_pre": (hardisty26, f"S: {f} {l_jan7}/{l_jan8} WCS Hardisty Jan 2026 settles {jan7[0]:g} / "
+                                  f"{jan8[0]:g} (mean)"),
+        "p2026_hormuz": (hardisty26, f"S+E: {f} {l_jan7}/{l_jan8} Jan 2026 Hardisty settles carried into the "
+                                     "Hormuz months (no later quote)"),
+    }
+    usgc = {
+        "p2024": (hou24[0], f"S: {f} {l_hou24} Canadian heavy (WCS/CL) Houston 2024 Q2 {hou24[0]:g} vs WTI"),
+        "p2025": (usgc25, f"S: {f} {l_usgc} Platts Cold Lake USGC Feb/Apr/May 2025 "
+                          f"({', '.join(f'{v[0]:g}' for v, _ in pts)}; mean) vs WTI"),
+        "p2026_pre": (hardisty26 + spread, f"S+E: {f} {l_jan7}/{l_jan8} Hardisty Jan 2026 {hardisty26:g} + post-TMX "
+                                           f"Hardisty->USGC spread {spread:+.2f} (2025 USGC mean {usgc25:.2f} minus "
+                                           f"{l_post} {post_tmx[0]:g})"),
+        "p2026_hormuz": (hardisty26 + spread, f"S+E: as Jan-Feb 2026 (Hardisty {hardisty26:g} + spread {spread:+.2f}), "
+                                              "carried into the Hormuz months (no later quote)"),
+    }
+    return hardisty, usgc
+
+
+def merey_fob(d: Data) -> dict:
+    """Per regime: Merey 16 FOB Jose vs Brent, with its source."""
+    f = "heavy_crude_differentials_sourced.csv"
+    pre, l_pre = d.diff("2025-11 (pre-blockade)", "Merey 16")
+    china, l_china = d.diff("2025-12 to 2026-01", "Merey 16")
+    quotes = [d.diff("2026-01 (mid)", "Venezuelan heavy"), d.diff("2026-02 (early)", "Venezuelan heavy"),
+              d.diff("2026-01-23", "Venezuelan crude (US govt sales)")]
+    vals = [v for q, _ in quotes for v in q]
+    delivered = (min(vals) + max(vals)) / 2
+    fr = FREIGHT["venezuela"][0]
+    lines = "/".join(line for _, line in quotes)
+    fob26 = delivered - fr
+    txt26 = (f"S+E: {f} {lines} midpoint of the USGC delivered quotes Jan-Feb 2026 ({max(vals):g}..{min(vals):g}: "
+             f"offers and the US government sale terms) {delivered:g} less freight {fr:g}; = the FOB offer to China "
+             f"{china[0]:g} of {l_china}")
+    return {
+        "p2024": (pre[0], f"E: as 2025 (no 2024 quote in the shared data): {f} {l_pre}"),
+        "p2025": (pre[0], f"S: {f} {l_pre} Merey FOB offer to China, Nov 2025 (pre-blockade) {pre[0]:g}"),
+        "p2026_pre": (fob26, txt26),
+        "p2026_hormuz": (fob26, txt26.replace("S+E:", "S+E: carried into the Hormuz months (no later quote);")),
+    }
+
+
+def vz_api_slope(d: Data, assays: dict) -> tuple[float, str]:
+    """Least-squares $/bbl per degree API of the candidates' Venezuelan midpoints (vs Brent)."""
+    names = {"boscan": "Boscan", "morichal": "Morichal 16", "merey16": "Merey 16",
+             "zuata": "Zuata 20 (Petrozuata/Petrocedeno blend)"}
+    xs, ys = [], []
+    for cid in VZ_API_SLOPE_GRADES:
+        row = d.cand[d.cand["grade"] == names[cid]].iloc[0]
+        xs.append(assays[cid]["api"])
+        ys.append((float(row["diff_low_usd_bbl"]) + float(row["diff_high_usd_bbl"])) / 2)
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return slope, (f"E: Merey + {slope:.3f} $/bbl per API degree x (API - Merey API): least-squares fit of the "
+                   f"candidates' midpoints of {', '.join(VZ_API_SLOPE_GRADES)} (crude_candidates_lp_summary.csv)")
+
+
+def asphalt_ratio(d: Data) -> tuple[float, str]:
+    ratios = [idx / ASPHALT_BBL_PER_SHORT_TON / d.fred_mean("Brent_spot_usd_bbl", [m])
+              for m, idx in ASPHALT_INDEX_POINTS]
+    r = sum(ratios) / len(ratios)
+    pts = ", ".join(f"{m} {idx:g}" for m, idx in ASPHALT_INDEX_POINTS)
+    return r, (f"S+E: {r:.3f} x Brent: mean ratio of the LA DOTD PG 64-22 index ({pts} $/short ton, "
+               f"product_and_byproduct_prices_sourced.csv l.7-8) / 5.5 bbl per short ton to FRED Brent of the same "
+               "months (ASPHALT_INDEX_POINTS; delivered index, no netback deduction: E)")
+
+
 def build(d: Data, out: Path) -> dict:
     assays = build_assays(d)
     tables: dict[str, tuple[list[str], list[dict]]] = {}
@@ -727,6 +937,13 @@ def build(d: Data, out: Path) -> dict:
     propane_2024 = d.fred_mean("MontBelvieu_propane_spot_usd_gal", m2024) * GAL_PER_BBL
     wti_2024 = d.fred_mean("WTI_Cushing_spot_usd_bbl", m2024)
     propane_ratio = propane_2024 / wti_2024
+    hardisty, can_usgc = canadian_prices(d)
+    merey = merey_fob(d)
+    slope, slope_src = vz_api_slope(d, assays)
+    asph_ratio, asph_src = asphalt_ratio(d)
+    maya_k, isth_k, k_step, k_src = pemex_k(d)
+    api_maya, api_isth = assays["maya"]["api"], assays["isthmus"]["api"]
+    q_slope = k_step / (api_isth - api_maya)
 
     prices: dict[str, dict] = {}
     for reg, spec in REGIMES.items():
@@ -750,8 +967,8 @@ def build(d: Data, out: Path) -> dict:
         gas = d.fred_mean("USGC_conv_gasoline_regular_spot_usd_gal", months) * GAL_PER_BBL
         ulsd = d.fred_mean("USGC_ULSD_spot_usd_gal", months) * GAL_PER_BBL
         jet = d.fred_mean("USGC_jet_kero_spot_usd_gal", months) * GAL_PER_BBL
-        maya_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + MAYA_K
-        isth_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + ISTHMUS_K
+        maya_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + maya_k
+        isth_vs_wti = 0.65 * hou + 0.35 * (brent - wti) + isth_k
         maya_fob = wti + maya_vs_wti
         coke_t, coke_src = COKE_USD_PER_T[reg]
         span = f"{months[0]}..{months[-1]}"
@@ -766,12 +983,11 @@ def build(d: Data, out: Path) -> dict:
                 ("lpg", (lpg, lpg_src)),
                 ("naphtha", (brent + NAPHTHA_VS_BRENT, f"E: Brent {span} + NAPHTHA_VS_BRENT ({NAPHTHA_VS_BRENT})")),
                 ("hsfo", (maya_fob + HSFO_PREMIUM_OVER_MAYA,
-                          "S+E: Maya FOB (Pemex formula, K=MAYA_K) + 4.20 HSFO premium over Maya (2025-05, Argus)")),
+                          f"S+E: Maya FOB (Pemex formula, K {maya_k:g} of Jun 2024, {k_src}) + 4.20 HSFO premium "
+                          "over Maya (2025-05, Argus: product_and_byproduct_prices_sourced.csv l.6)")),
                 ("hsfo_export", (maya_fob + HSFO_PREMIUM_OVER_MAYA - HSFO_EXPORT_DISCOUNT,
                                  "S+E: hsfo price - HSFO_EXPORT_DISCOUNT (E)")),
-                ("asphalt", (ASPHALT_USD_PER_SHORT_TON / ASPHALT_BBL_PER_SHORT_TON,
-                             ("S+E: LA DOTD PG 64-22 index 612 $/short ton (Dec 2023) / 5.5 bbl per short ton; "
-                              "no later value (E)"))),
+                ("asphalt", (asph_ratio * brent, asph_src + f"; Brent {span}")),
                 ("coke", (coke_t * T_PER_SHORT_TON / COKE_BBL_PER_SHORT_TON,
                           f"{coke_src}; x 0.907185 t/short ton / 5.0 bbl per short ton (COKE_BBL_PER_SHORT_TON, E)")),
             ]),
@@ -782,18 +998,34 @@ def build(d: Data, out: Path) -> dict:
         }
         dd = prices[reg]["diffs"]
         dd["wti"] = (hou, hou_src + " (WTI delivered Houston)")
-        dd["maya"] = (maya_vs_wti, (f"S+E: 0.65 x Houston diff + 0.35 x (Brent - WTI) + K {MAYA_K} (Pemex formula; "
-                                    "K of Jun 2024)"))
-        dd["isthmus"] = (isth_vs_wti, f"S+E: Pemex formula with Isthmus K {ISTHMUS_K} (Jun 2024)")
-        wcs, wcs_src = WCS_HARDISTY[reg]
+        dd["maya"] = (maya_vs_wti, (f"S+E: 0.65 x Houston diff + 0.35 x (Brent - WTI) + K {maya_k:g} (Pemex formula; "
+                                    f"K of Jun 2024, {k_src})"))
+        dd["isthmus"] = (isth_vs_wti, f"S+E: Pemex formula with Isthmus K {isth_k:g} (Jun 2024, {k_src})")
+        usgc, usgc_src = can_usgc[reg]
         for cid, rel in CAN_REL_WCS.items():
-            dd[cid] = (wcs + rel, f"{wcs_src}" + (f"; {rel:+.2f} vs WCS (E)" if rel else ""))
-        dd["sco"] = (SCO_DIFF_EDMONTON, "E: SCO_DIFF_EDMONTON (candidates range -1..+2 vs WTI)")
-        mer, mer_src = MEREY_FOB[reg]
+            dd[cid] = (usgc + rel, f"{usgc_src} (delivered USGC)" + (f"; {rel:+.2f} vs WCS (E)" if rel else ""))
+        hard, hard_src = hardisty[reg]
+        dd["wcs_tmx"] = (hard, hard_src + " (at Hardisty; freight = Trans Mountain + tanker)")
+        dd["sco"] = (SCO_DIFF_EDMONTON + usgc - hard,
+                     f"E: SCO_DIFF_EDMONTON {SCO_DIFF_EDMONTON:g} at Edmonton + the regime's Hardisty->USGC spread "
+                     f"{usgc - hard:+.2f} (USGC heavy minus Hardisty, above)")
+        mer, mer_src = merey[reg]
         for cid, rel in VZ_REL_MEREY.items():
             dd[cid] = (mer + rel, mer_src + (f"; {rel:+.2f} vs Merey (E: candidates midpoints)" if rel else ""))
+        for cid in VZ_WEST_GRADES:
+            rel = slope * (assays[cid]["api"] - assays["merey16"]["api"])
+            dd[cid] = (mer + rel, f"{slope_src}: {rel:+.2f}; Merey: {mer_src}")
         for cid, (v, s) in DIFF_FIXED.items():
             dd[cid] = (v, s)
+        maya_delivered = maya_vs_wti + FREIGHT["mexico"][0]
+        for cid in MAYA_PARITY_GRADES:
+            adj = q_slope * (assays[cid]["api"] - api_maya)
+            fr_c = FREIGHT[CRUDES[cid]["freight"]][0]
+            dd[cid] = (maya_delivered + adj - fr_c,
+                       f"S+E: Maya parity on the Gulf (MAYA_PARITY_GRADES): Maya delivered WTI {maya_delivered:+.2f} "
+                       f"+ {q_slope:.3f} $/API (Pemex Maya->Isthmus K step {k_step:.2f}, {k_src}) x "
+                       f"(API {assays[cid]['api']:g} - {api_maya:g}) = {adj:+.2f}, less freight {fr_c:g}; vs WTI "
+                       f"(replaces the candidates' midpoint {DIFF_FIXED[cid][0]:g} vs {CRUDES[cid]['marker']})")
 
     # ---------------- markers ----------------
     base = prices[BASE_REGIME]
@@ -816,7 +1048,8 @@ def build(d: Data, out: Path) -> dict:
         crudes.append({
             "crude_id": cid, "name": c["name"], "origin": c["origin"], "operator": c["operator"],
             "api_deg": round(a["api"], 2), "sulfur_wt_pct": round(a["sulfur"], 3), "tan_mg_koh_per_g": c["tan"][0],
-            "marker_id": c["marker"], "differential_usd_per_bbl": round(diff, 4), "freight_usd_per_bbl": fr,
+            "marker_id": "wti" if cid in MAYA_PARITY_GRADES else c["marker"],
+            "differential_usd_per_bbl": round(diff, 4), "freight_usd_per_bbl": fr,
             "availability_kbd": av, "source": src,
         })
     tables["crudes"] = (["crude_id", "name", "origin", "operator", "api_deg", "sulfur_wt_pct", "tan_mg_koh_per_g",
@@ -915,6 +1148,13 @@ def build(d: Data, out: Path) -> dict:
             if v > 0:
                 cy.append({"crude_id": cid, "stream_id": sid, "yield_vol_frac": v,
                                "source": a["src"] + f" (normalised from {tot:.2f} vol%)"})
+        if cid == "boscan":
+            # a zero row so that the boscan_high_carbon_class sensitivity can move the residue to vr_raw_hi
+            vr_sid, vr_v = vals[-1]
+            cy.append({"crude_id": cid, "stream_id": "vr_raw_hi", "yield_vol_frac": 0.0,
+                           "source": "E: zero row for the boscan_high_carbon_class sensitivity"})
+            extra_boscan = [f"crude_yields.boscan/{vr_sid}.yield_vol_frac = 0",
+                            f"crude_yields.boscan/vr_raw_hi.yield_vol_frac = {fmt(vr_v)}"]
     tables["crude_yields"] = (["crude_id", "stream_id", "yield_vol_frac", "source"], cy)
 
     # ---------------- qualities ----------------
@@ -964,6 +1204,12 @@ def build(d: Data, out: Path) -> dict:
 
     # ---------------- unit yields ----------------
     uy = []
+    extra: dict = {"coke_uncapped": [], "boscan_hi": extra_boscan}
+    feb25, _ = d.diff("2025-02 (month)", "Cold Lake")
+    may25, _ = d.diff("2025-05 (MTD)", "Cold Lake")
+    extra["sour_shift"] = round(may25[0] - feb25[0], 4)
+    extra["sour_narrower"] = [f"crudes.{cid}.differential_usd_per_bbl += {fmt(extra['sour_shift'])}"
+                              for cid in CRUDES if assays[cid]["sulfur"] >= SOUR_SENSITIVITY_S_MIN]
 
     def uyield(ut, feed, prods: dict, src: str):
         tot = sum(prods.values())
@@ -986,6 +1232,10 @@ def build(d: Data, out: Path) -> dict:
                f"VR SG {p['sg']:.3f}; coke capped at COKE_WT_MAX {COKE_WT_MAX}; vol via SG naphtha 0.771, CGO 0.934, "
                "LPG 0.55; coke at 5.0 bbl/short ton; dry gas = loss (FOE)")
         uyield("asphalt", name, {"asphalt": 1.0}, "E: asphalt unit blows/blends vacuum residue to paving grade")
+        if 1.6 * p["ccr"] / 100 > COKE_WT_MAX:
+            free = coker_yields(p["ccr"], p["sg"], coke_wt_max=1.0)
+            extra["coke_uncapped"] += [f"unit_yields.coker/{name}/{prod}.yield_vol_frac = {fmt(round(v, 4))}"
+                                       for prod, v in free.items()]
     fcc_src = "S+E: unit_yields.csv fcc PRELIM worked balance (Gary Figs 6.18-6.27), 75 LV% conversion"
     fcc_vgo = dict(FCC_YIELDS_VGO, loss=FCC_LOSS_VGO)
     for feed in ("vgo", "ago", "hc_bottoms"):
@@ -1054,12 +1304,12 @@ def build(d: Data, out: Path) -> dict:
             if sd <= 0:
                 continue
             c = sd * CALENDAR_PER_STREAM_DAY
-            extra = ""
+            alky_txt = ""
             if ut == "alkylation":
                 c = c / ALKY_ALKYLATE
-                extra = f" / {ALKY_ALKYLATE} (product -> feed basis, E)"
+                alky_txt = f" / {ALKY_ALKYLATE} (product -> feed basis, E)"
             row = {"refinery_id": rid, "unit_id": ut, "unit_type": ut, "capacity_kbd": round(c, 2),
-                       "source": f"S+E: {site_txt} {col} {sd:g} x {CALENDAR_PER_STREAM_DAY}{extra}"}
+                       "source": f"S+E: {site_txt} {col} {sd:g} x {CALENDAR_PER_STREAM_DAY}{alky_txt}"}
             if ut == "alkylation":
                 row["operating_cost_usd_per_bbl"] = round(base["alky_opex"][0], 4)
                 row["source"] += "; opex " + base["alky_opex"][1]
@@ -1187,7 +1437,7 @@ def build(d: Data, out: Path) -> dict:
     # ---------------- write ----------------
     for name, (cols, rows) in tables.items():
         write_csv(out, name, cols, rows)
-    write_toml(out, prices, modelled_cd, active_cd)
+    write_toml(out, prices, modelled_cd, active_cd, extra)
     return {"tables": tables, "prices": prices, "vr_props": vr_props, "modelled_cd": modelled_cd, "active_cd": active_cd,
                 "assays": assays}
 
@@ -1221,15 +1471,17 @@ def toml_policy(p: dict) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) -> None:
+def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, extra: dict) -> None:
     L = []
     L.append('name = "gulf_coast_2026"')
-    L.append('description = """US Gulf Coast (PADD 3) crude slate in 2026: 35 refineries (every active coking '
-             'refinery and the large non-coking ones), 30 crude grades incl. every Venezuelan grade with a public '
-             'assay, Canadian pipeline and Trans Mountain barrels, Maya, Colombian, Ecuadorian, Middle East, '
+    L.append(f'description = """US Gulf Coast (PADD 3) crude slate in 2026: {len(REFINERY_SITES)} refineries (every '
+             f'active coking refinery and the large non-coking ones), {len(CRUDES)} crude grades: Venezuelan Merey 16, '
+             'Boscan, Hamaca, Zuata, Morichal and six Lake Maracaibo grades (README: which Venezuelan assays are left '
+             'out and why), Canadian pipeline and Trans Mountain barrels, Maya, Colombian, Ecuadorian, Middle East, '
              'Brazilian, Guyanese and US Gulf grades. Base data = the licensed-2026 case: Venezuelan sales under '
              'the post-January-2026 licences, IEEPA tariffs gone, Strait of Hormuz closed, March-August 2026 '
-             'prices. Built by build/build_instance.py from ../shared/data; see README.md for every number\'s '
+             'prices. Built by build/build_instance.py from the public data in build/data (a copy of the shared data '
+             'folder, with its SOURCES.md); see README.md for every number\'s '
              'source."""')
     L.append("")
     L.append("[basis]")
@@ -1281,29 +1533,28 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
     ]
     tariffs_2025 = [
         {"rule_id": "ieepa_canada_energy_2025", "kind": "tariff", "origin": "Canada", "tariff_pct": IEEPA_CANADA_ENERGY_PCT,
-             "description": "IEEPA tariff on Canadian energy (statutory rate; USMCA-compliant entries exempt from "
-                         "2025-03-07)",
+             "description": "IEEPA tariff on Canadian energy at the statutory rate on every barrel (sensitivity: "
+                         "in force, USMCA-compliant entries were exempt from 2025-03-07)",
              "source": "logistics_pipelines_freight.csv US tariffs on Canadian energy row"},
         {"rule_id": "ieepa_mexico_2025", "kind": "tariff", "origin": "Mexico", "tariff_pct": IEEPA_MEXICO_PCT,
-             "description": "IEEPA tariff on Mexican goods (statutory rate; USMCA-compliant entries exempt)",
+             "description": "IEEPA tariff on Mexican goods at the statutory rate on every barrel (sensitivity: "
+                         "USMCA-compliant entries were exempt)",
              "source": "logistics_pipelines_freight.csv US tariffs row"},
     ]
+    avail_2024_2025 = [f"crudes.{cid}.availability_kbd = {fmt(v)}" for cid, v in AVAILABILITY_2024_2025.items()]
+    scen("sanctions_2025",
+         "2025: PDVSA barrels banned, Chevron restricted licence <= 120 kb/d, IEEPA tariffs as in force (10 % on "
+         "Canadian energy, 25 % on Mexico, with USMCA-compliant crude exempt from 2025-03-07: no tariff on the "
+         "modelled Canadian and Pemex barrels), Hormuz open, 2025 prices",
+         overrides=regime_overrides(prices, "p2025") + avail_2024_2025, add=sanctions_2025_policies,
+         drop=vz_2026 + hormuz)
     scen("licensed_2026",
          "The base data: Venezuelan barrels only under the 2026 licences (Chevron <= 300, traders <= 137 kb/d), "
          "no IEEPA tariffs (struck down 2026-02-20), Hormuz closed, Mar-Aug 2026 prices")
-    scen("sanctions_2025",
-         "2025: PDVSA barrels banned, Chevron restricted licence <= 120 kb/d, IEEPA tariffs at statutory rates "
-         "(Canada energy 10 %, Mexico 25 %), Hormuz open, 2025 prices",
-         overrides=regime_overrides(prices, "p2025"), add=sanctions_2025_policies + tariffs_2025,
-         drop=vz_2026 + hormuz)
     scen("open_venezuela",
          "Venezuelan exports fully open to the coast, bought against Asian buyers through the stepped supply "
          "curve; Hormuz closed, Mar-Aug 2026 prices",
          extends="licensed_2026", drop=vz_2026)
-    scen("open_venezuela_hormuz_open",
-         "Venezuela fully open and the Strait of Hormuz open: Middle East grades back, Jan-Feb 2026 "
-         "(pre-closure) prices",
-         extends="open_venezuela", overrides=regime_overrides(prices, "p2026_pre"), drop=hormuz)
     scen("venezuela_banned_2026",
          "Counterfactual: every Venezuelan barrel banned (the 2019-2022 regime) in the 2026 Hormuz-closed market",
          extends="licensed_2026",
@@ -1311,23 +1562,59 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float) ->
                    "description": "Full US ban on Venezuelan crude (as 2019-2022)",
                    "source": "venezuela_timeline_volumes.csv 2019-01-28 row"}],
          drop=vz_2026)
-    scen("calibration_2025",
-         "Calibration: sanctions_2025 with USMCA-compliant Canadian/Mexican crude exempt from IEEPA tariffs "
-         "(as cleared from 2025-03-07)",
-         extends="sanctions_2025", drop=["ieepa_canada_energy_2025", "ieepa_mexico_2025"])
+    scen("open_venezuela_hormuz_open_same_prices",
+         "Venezuela fully open and Middle East grades back, at the same Mar-Aug 2026 prices: differs from "
+         "open_venezuela only in the Hormuz bans, so it isolates their effect",
+         extends="open_venezuela", drop=hormuz)
+    scen("open_venezuela_hormuz_open",
+         "Venezuela fully open and the Strait of Hormuz open: Middle East grades back, Jan-Feb 2026 "
+         "(pre-closure) prices - differs from open_venezuela in both the bans and the price regime",
+         extends="open_venezuela", overrides=regime_overrides(prices, "p2026_pre"), drop=hormuz)
+    scen("venezuela_banned_hormuz_open",
+         "Counterfactual to open_venezuela_hormuz_open: every Venezuelan barrel banned, Hormuz open, Jan-Feb 2026 "
+         "prices (the Venezuelan effect in the pre-closure market)",
+         extends="venezuela_banned_2026", overrides=regime_overrides(prices, "p2026_pre"), drop=hormuz)
     scen("calibration_2024",
          "Calibration: 2024 prices, Chevron general licence GL41 (Chevron JV barrels free to go to the US, "
-         "PDVSA barrels banned after GL44 expired), no tariffs, Hormuz open",
-         overrides=regime_overrides(prices, "p2024"),
+         "PDVSA barrels banned after GL44 expired), no tariffs, Hormuz open, Maya before the Dos Bocas cuts",
+         overrides=regime_overrides(prices, "p2024") + avail_2024_2025
+         + [f"crudes.maya.availability_kbd = {fmt(MAYA_AVAILABILITY_2024)}"],
          add=[{"rule_id": "vz_pdvsa_sanctioned_2024", "kind": "ban", "origin": "Venezuela", "operator": "PDVSA",
                    "description": "PDVSA-marketed barrels banned after GL44 expired (2024-04-18/05-31)",
                    "source": "venezuela_timeline_volumes.csv 2023-10 to 2024-04 row"}],
          drop=vz_2026 + hormuz)
+    scen("calibration_2024_hsfo_at_maya_parity",
+         f"Sensitivity: calibration_2024 with HSFO at Maya parity (the {HSFO_PREMIUM_OVER_MAYA:g} $/bbl premium of "
+         "May 2025, a month of record-low USGC fuel-oil imports, left out): how much of the 2024 coker idling comes from the "
+         "HSFO price",
+         extends="calibration_2024",
+         overrides=[f"products.hsfo.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}",
+                    f"products.hsfo_export.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}"])
+    scen("sanctions_2025_statutory_tariffs",
+         "Sensitivity: sanctions_2025 with the IEEPA tariffs at their statutory rates on every Canadian and "
+         "Mexican barrel (10 % / 25 %), i.e. without the USMCA exemption",
+         extends="sanctions_2025", add=tariffs_2025)
     relax = [f"refineries[api_max_deg={fmt(c[2])}].api_max_deg = 45" for c in DIET_CLASSES if c[2] is not None]
     scen("diet_windows_relaxed",
          "Sensitivity: the licensed-2026 case without the estimated maximum-API diet windows (api_max 45 "
          "everywhere): how much of the heavy-crude demand comes from the windows",
          extends="licensed_2026", overrides=relax)
+    scen("diet_windows_relaxed_2025",
+         "Sensitivity: sanctions_2025 without the estimated maximum-API diet windows (api_max 45 everywhere)",
+         extends="sanctions_2025", overrides=relax)
+    scen("coke_uncapped",
+         "Sensitivity: coker yields of the high-carbon residue pool from the uncapped Gary correlation "
+         f"(coke 1.6 x CCR instead of the {COKE_WT_MAX} wt cap; the excess mass comes out of coker gas oil)",
+         extends="licensed_2026", overrides=extra["coke_uncapped"])
+    scen("sour_discounts_narrower_2026",
+         f"Sensitivity: licensed_2026 with every sour grade (>= {SOUR_SENSITIVITY_S_MIN:g} %S) "
+         f"{extra['sour_shift']:+.2f} $/bbl dearer: the narrowing of USGC Cold Lake from Feb to May 2025 when Venezuelan and Mexican supply fell, "
+         "as a stand-in for the sour shortage of the Hormuz closure",
+         extends="licensed_2026", overrides=extra["sour_narrower"])
+    scen("boscan_high_carbon_class",
+         "Sensitivity: Boscan's residue in the high-carbon coker pool (its MCR is borrowed from Bachaquero and "
+         "lands just below the 25 wt% class limit)",
+         extends="licensed_2026", overrides=extra["boscan_hi"])
     (out / "instance.toml").write_text("\n".join(L) + "\n", encoding="utf-8")
 
 
@@ -1352,8 +1639,8 @@ def provenance(result: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data",
-                    help="folder with SOURCES.md and the data files (default: <repo>/../shared/data)")
+    ap.add_argument("--data", type=Path, default=HERE / "data",
+                    help="folder with SOURCES.md and the data files (default: build/data, the project's copy)")
     ap.add_argument("--out", type=Path, default=INSTANCE_DIR, help="where to write the instance (default: here)")
     ap.add_argument("--provenance", action="store_true", help="print a per-table S/E summary")
     ap.add_argument("--report", action="store_true", help="print derived numbers (VR pools, coverage, prices)")
