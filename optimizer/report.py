@@ -57,9 +57,67 @@ def print_solve(outcome: Outcome) -> None:
     click.echo(_table(["refinery", "run kb/d", "margin $/bbl", "slate kb/d (largest first)"], rows))
 
 
+VENEZUELA = "Venezuela"
+
+
+def _same_tables(a: Outcome, b: Outcome, except_origin: str | None = None) -> bool:
+    """True if two solved scenarios have the same input tables, apart from rows about crude of `except_origin`.
+
+    Rows about that origin: policies whose `origin` is it, crudes of that origin and their supply tiers.
+    """
+    ta, tb = a.instance.tables, b.instance.tables
+    if ta.keys() != tb.keys():
+        return False
+    own: set[str] = set()
+    if except_origin is not None:
+        for tables in (ta, tb):
+            crudes = tables.get("crudes")
+            if crudes is not None and len(crudes):
+                own |= set(crudes.index[crudes["origin"] == except_origin])
+
+    def other(name: str, frame):
+        if except_origin is None or not len(frame):
+            return frame
+        if name == "policies":
+            return frame[frame["origin"] != except_origin]
+        if name == "crudes":
+            return frame[~frame.index.isin(own)]
+        if name == "crude_tiers":
+            return frame[~frame["crude_id"].isin(own)]
+        return frame
+
+    return all(other(name, frame).equals(other(name, tb[name])) for name, frame in ta.items())
+
+
+def venezuelan_counterparts(outcomes: list[Outcome]) -> dict[str, Outcome]:
+    """For each optimal scenario that takes Venezuelan crude, the optimal scenario that takes none and differs from it
+    only in the Venezuelan rules (policies on origin Venezuela, Venezuelan crude rows): the same market, prices,
+    plants and other rules. Its comparison is the Venezuelan effect alone, without price-year or Hormuz effects."""
+    def vz(o: Outcome) -> float:
+        return float(o.tables["summary"].iloc[0].get(f"origin_{VENEZUELA.lower()}_kbd", 0.0))
+
+    refs = [o for o in outcomes if o.result.optimal and abs(vz(o)) <= 1e-6]
+    found = {}
+    for o in outcomes:
+        if not o.result.optimal or vz(o) <= 1e-6:
+            continue
+        ref = next((r for r in refs if r is not o and _same_tables(o, r, except_origin=VENEZUELA)), None)
+        if ref is not None:
+            found[o.scenario] = ref
+    return found
+
+
+def _origin_label(column: str) -> str:
+    return column.removeprefix("origin_").removesuffix("_kbd")
+
+
 def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> None:
-    """Scenario against scenario: margin, and volume by origin, with changes against the baseline."""
+    """Scenario against scenario: margin, and volume by origin, with changes against the baseline; then the
+    Venezuelan effect within one market (each scenario against its no-Venezuela counterpart, where there is one)."""
     base = next((o for o in outcomes if o.scenario == baseline), outcomes[0])
+    twins = {o.scenario: t.scenario for o in outcomes if o.scenario == "base" and o is not base
+             for t in outcomes if t is not o and t.result.optimal == o.result.optimal and _same_tables(o, t)}
+    outcomes = [o for o in outcomes if o.scenario not in twins]
     origins = sorted({c for o in outcomes for c in o.tables["summary"].columns if c.startswith("origin_")})
     base_row = base.tables["summary"].iloc[0]
     header = ["scenario", "status", "margin kUSD/d", f"vs {base.scenario}"] + [
@@ -77,6 +135,8 @@ def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> No
     click.echo("")
     click.echo("Scenarios compared (volume by crude origin):")
     click.echo(_table(header, rows))
+    for name, twin in twins.items():
+        click.echo(f"  ({name} is not listed: its tables are those of {twin})")
     if not base.result.optimal:
         return
     moved = [c for c in origins if any(o.result.optimal and abs(o.tables["summary"].iloc[0].get(c, 0.0)
@@ -91,7 +151,30 @@ def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> No
         shifts.append([o.scenario] + [f"{row.get(c, 0.0) - base_row.get(c, 0.0):+.1f}" for c in moved])
     click.echo("")
     click.echo(f"Change against {base.scenario} (kb/d by origin: + taken, - displaced):")
-    click.echo(_table(["scenario"] + [c.removeprefix("origin_").removesuffix("_kbd") for c in moved], shifts))
+    click.echo(_table(["scenario"] + [_origin_label(c) for c in moved], shifts))
+    _print_venezuelan_effect(outcomes, origins)
+
+
+def _print_venezuelan_effect(outcomes: list[Outcome], origins: list[str]) -> None:
+    pairs = venezuelan_counterparts(outcomes)
+    if not pairs:
+        return
+    vz_col = f"origin_{VENEZUELA.lower()}_kbd"
+    deltas = {}
+    for name, ref in pairs.items():
+        case = next(o for o in outcomes if o.scenario == name).tables["summary"].iloc[0]
+        ref_row = ref.tables["summary"].iloc[0]
+        deltas[name] = (ref.scenario, case, {c: float(case.get(c, 0.0)) - float(ref_row.get(c, 0.0)) for c in origins},
+                        float(case["objective_kusd_per_day"]) - float(ref_row["objective_kusd_per_day"]))
+    moved = [c for c in origins if c != vz_col and any(abs(d[2][c]) > 0.05 for d in deltas.values())]
+    rows = [[name, ref, f"{case.get(vz_col, 0.0):.1f}", f"{margin:+,.1f}"] + [f"{change[c]:+.1f}" for c in moved]
+            for name, (ref, case, change, margin) in deltas.items()]
+    click.echo("")
+    click.echo("Venezuelan effect within one market: each scenario against the scenario that differs from it only in "
+               "the Venezuelan rules and takes no Venezuelan crude")
+    click.echo("(same prices, plants and other rules; kb/d by origin: + taken, - displaced by Venezuelan barrels):")
+    click.echo(_table(["scenario", "against", "venezuela kb/d", "margin kUSD/d"] + [_origin_label(c) for c in moved],
+                      rows))
 
 
 def print_values(values, costs, folder) -> None:
