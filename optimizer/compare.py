@@ -217,7 +217,8 @@ def _price_volume(base: pd.DataFrame, case: pd.DataFrame, keys: list[str], volum
 
 
 def compare_bridge(base: CaseResults, case: CaseResults) -> pd.DataFrame:
-    """The margin bridge from base to case, per refinery and for the coast, in kUSD/d.
+    """The margin bridge from base to case, per refinery and for the coast: `amount_kusd_per_day` is the margin
+    for the two `total` steps and each step's contribution for the `change` steps.
 
     margin = revenue - crude cost - operating cost, so with V product volumes, P product prices,
     B crude volumes, D delivered costs (FOB + freight + tariff, T the tariff part), 0 base and 1 case:
@@ -264,11 +265,13 @@ def compare_bridge(base: CaseResults, case: CaseResults) -> pd.DataFrame:
             "case margin": r["case_margin_kusd_per_day"],
         }
         rows.extend({"refinery_id": refinery, "step": step, "kind": "total" if step.endswith("margin") else "change",
-                     "kusd_per_day": float(steps[step])} for step in BRIDGE_STEPS)
-    return pd.DataFrame(rows, columns=["refinery_id", "step", "kind", "kusd_per_day"])
+                     "amount_kusd_per_day": float(steps[step])} for step in BRIDGE_STEPS)
+    return pd.DataFrame(rows, columns=["refinery_id", "step", "kind", "amount_kusd_per_day"])
 
 
 def constraint_state(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each constraint row with `at` (the bound it sits on: lower, upper, equality or "") and `binding`
+    (an inequality at a bound) and `dual_unique` read as True / False / None (None: no ranging recorded)."""
     frame = frame.copy()
     for column in INDEX_COLUMNS:
         if column not in frame.columns:
@@ -281,16 +284,176 @@ def constraint_state(frame: pd.DataFrame) -> pd.DataFrame:
     frame.loc[at_upper, "at"] = "upper"
     frame.loc[equality, "at"] = "equality"
     frame["binding"] = frame["at"].isin(["lower", "upper"])
+    frame["dual_unique"] = [unique_flag(x) for x in frame["dual_unique"]] if "dual_unique" in frame.columns \
+        else [None] * len(frame)
     return frame
+
+
+def unique_flag(value: Any) -> bool | None:
+    """constraints.csv's dual_unique cell (True, False, or empty where the solve recorded no ranging)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "1.0"):
+        return True
+    if text in ("false", "0", "0.0"):
+        return False
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# constraint rows in plant words, and their marginal values in plant units
+
+# Rows whose body is a volume in kb/d: a marginal value in kUSD/d per kb/d is $/bbl.
+VOLUME_FAMILIES = ("crude_unit_capacity", "unit_capacity", "crude_availability", "crude_tier_volume",
+                   "link_capacity", "policy_cap", "policy_floor", "product_sales", "refinery_product_sales")
+# Definitions rather than limits (balances, recipes): always at their "bound", never "binding".
+EQUALITY_FAMILIES = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")
+QUALITY_FAMILIES = ("slate_api_min", "slate_api_max", "slate_sulfur_max", "slate_tan_max", "sulfur_plant",
+                    "blend_spec_min", "blend_spec_max", "product_ratio_min", "product_ratio_max")
+
+
+def _cell(row: Any, column: str) -> str:
+    value = row.get(column, "") if hasattr(row, "get") else getattr(row, column, "")
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def limit_name(row: Any, at: str = "") -> str:
+    """A constraint row as a planner names the limit: 'coker capacity at port_arthur', 'tranche 1 of zuata',
+    'API maximum of the slate at p66_lake_charles'. `at` (lower / upper) picks minimum or maximum where a row
+    has both."""
+    family = _cell(row, "family")
+    r, c, u = _cell(row, "refinery_id"), _cell(row, "crude_id"), _cell(row, "unit_id")
+    p, p2, q = _cell(row, "product_id"), _cell(row, "ref_product_id"), _cell(row, "quality_id")
+    low = at == "lower"
+    names = {
+        "crude_unit_capacity": f"crude-unit {'minimum run' if low else 'capacity'} at {r}",
+        "unit_capacity": f"{u} {'minimum feed' if low else 'capacity'} at {r}",
+        "slate_api_min": f"API minimum of the slate at {r}",
+        "slate_api_max": f"API maximum of the slate at {r}",
+        "slate_sulfur_max": f"sulfur limit of the slate at {r}",
+        "slate_tan_max": f"acidity (TAN) limit of the slate at {r}",
+        "sulfur_plant": f"sulfur plant at {r}",
+        "blend_spec_min": f"{q} minimum of {p} at {r}",
+        "blend_spec_max": f"{q} maximum of {p} at {r}",
+        "product_ratio_min": f"minimum {p}/{p2} ratio at {r}",
+        "product_ratio_max": f"maximum {p}/{p2} ratio at {r}",
+        "product_sales": f"coast {'minimum sales' if low else 'market'} of {p}",
+        "refinery_product_sales": f"{'minimum sales' if low else 'sales limit'} of {p} at {r}",
+        "crude_availability": f"{c} on offer",
+        "crude_tier_volume": f"tranche {_cell(row, 'tier')} of {c}",
+        "link_capacity": f"link {_cell(row, 'link_id')}",
+        "policy_floor": f"policy floor {_cell(row, 'rule_id')}",
+        "stream_balance": f"{_cell(row, 'stream_id')} balance at {r}",
+        "product_make": f"{p} make at {r}",
+        "product_recipe": f"{p} recipe ({_cell(row, 'stream_id')}) at {r}",
+        "crude_tier_split": f"supply-curve split of {c}",
+    }
+    if family == "policy_cap":
+        upper = row.get("upper", math.nan) if hasattr(row, "get") else math.nan
+        kind = "ban" if upper == 0 else "policy cap"
+        return f"{kind} {_cell(row, 'rule_id')}"
+    if family in names:
+        return names[family]
+    keys = " ".join(_cell(row, k) for k in INDEX_COLUMNS if _cell(row, k))
+    return f"{family} {keys}".strip()
+
+
+def _sg_per_api(api_deg: float) -> float:
+    """|d SG / d API| at api_deg (SG = 141.5 / (API + 131.5))."""
+    return 141.5 / (api_deg + 131.5) ** 2
+
+
+@dataclass(frozen=True)
+class PlantValue:
+    """A row's marginal value as a planner quotes it. `value` in `unit`: what one unit of relaxation (raising a
+    maximum, lowering a minimum) adds to the margin. `worth_1pct_kusd_per_day`: what relaxing the limit by 1 % of
+    itself adds (kUSD/d), one scale for every kind of limit, as `crudeslate explain` ranks them (NaN where the
+    result tables do not hold the limit's level)."""
+
+    value: float
+    unit: str
+    worth_1pct_kusd_per_day: float
+
+
+def plant_value(row: Any, dual: float, at: str, refineries: pd.DataFrame, products: pd.DataFrame) -> PlantValue:
+    """The marginal value of a constraint row in plant units, from the result tables alone.
+
+    The dual is kUSD/d per unit of the row's body. Volume rows are in kb/d, so their value is $/bbl. The quality
+    rows (optimizer/constraints.py) are weighted sums minus the limit times a sum, so one unit of the limit moves
+    the row's bound by that sum: the crude run times |d SG/d API| for the API limits, the slate's mass (run x SG)
+    for sulfur and TAN, the product's volume for a blend spec, the reference product's volume for a ratio.
+    A binding slate limit's level is the slate's own API or sulfur (refineries.csv), a blend spec's is in
+    products.csv (`<quality>_min/_max`), a capacity's is the row's bound. `refineries` is indexed by refinery_id,
+    `products` by (refinery_id, product_id), both from the solve the dual comes from."""
+    family = _cell(row, "family")
+    unit = _value_unit(family, row)
+    if dual is None or (isinstance(dual, float) and math.isnan(dual)):
+        return PlantValue(math.nan, unit, math.nan)
+    if family in EQUALITY_FAMILIES:
+        return PlantValue(float(dual), unit, math.nan)
+    relief = -float(dual) if at == "lower" else float(dual)
+    bound = row.get("lower" if at == "lower" else "upper", math.nan) if hasattr(row, "get") else math.nan
+    bound = math.nan if bound is None or bound == "" else float(bound)
+    r = _cell(row, "refinery_id")
+    if family in VOLUME_FAMILIES:
+        return PlantValue(relief, unit, relief * 0.01 * abs(bound))
+    if family == "sulfur_plant":  # kUSD/d per t/d of capacity = $1000 per tonne
+        return PlantValue(1000.0 * relief, unit, relief * 0.01 * abs(bound))
+    if family in ("slate_api_min", "slate_api_max", "slate_sulfur_max", "slate_tan_max"):
+        run = float(refineries["crude_run_kbd"][r]) if r in refineries.index else 0.0
+        api = float(refineries["slate_api_deg"][r]) if r in refineries.index and "slate_api_deg" in refineries \
+            else math.nan
+        if not run > ZERO_KBD:
+            return PlantValue(0.0, unit, 0.0)
+        if family.startswith("slate_api"):
+            per_deg = relief * run * _sg_per_api(api)
+            return PlantValue(per_deg, unit, per_deg * 0.01 * max(abs(api), 1.0))
+        per_unit = relief * run * 141.5 / (api + 131.5)
+        level = float(refineries["slate_sulfur_wt_pct"][r]) if family == "slate_sulfur_max" \
+            and "slate_sulfur_wt_pct" in refineries else math.nan
+        return PlantValue(per_unit, unit, per_unit * 0.01 * level)
+    if family in ("blend_spec_min", "blend_spec_max", "product_ratio_min", "product_ratio_max"):
+        ratio = family.startswith("product_ratio")
+        product = _cell(row, "ref_product_id" if ratio else "product_id")
+        key = (r, product)
+        volume = float(products["volume_kbd"][key]) if key in products.index else 0.0
+        per_unit = relief * volume
+        if ratio:
+            return PlantValue(per_unit, unit, math.nan)
+        column = f"{_cell(row, 'quality_id')}_{'min' if family.endswith('min') else 'max'}"
+        mine = (r, _cell(row, "product_id"))
+        level = float(products[column][mine]) if column in products and mine in products.index else math.nan
+        return PlantValue(per_unit * 0.01 * abs(level), unit, per_unit * 0.01 * abs(level))
+    return PlantValue(relief, unit, math.nan)
+
+
+def _value_unit(family: str, row: Any) -> str:
+    if family in VOLUME_FAMILIES or family in EQUALITY_FAMILIES:
+        return "$/bbl"
+    return {"slate_api_min": "kUSD/d per °API", "slate_api_max": "kUSD/d per °API",
+            "slate_sulfur_max": "kUSD/d per wt% sulfur", "slate_tan_max": "kUSD/d per mg KOH/g TAN",
+            "sulfur_plant": "$/t of sulfur",
+            "blend_spec_min": "kUSD/d per 1% of the spec", "blend_spec_max": "kUSD/d per 1% of the spec",
+            "product_ratio_min": "kUSD/d per unit of ratio",
+            "product_ratio_max": "kUSD/d per unit of ratio"}.get(family, "kUSD/d per unit of the row")
+
+
+def _side_context(res: CaseResults) -> tuple[pd.DataFrame, pd.DataFrame]:
+    refineries = res.tables["refineries"].set_index("refinery_id")
+    products = res.tables["products"].set_index(["refinery_id", "product_id"])
+    return refineries, products
 
 
 def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     """Rows whose marginal value moved or that became binding / stopped binding (inequalities only: an
     equality row is always at its limit). `at` says which bound the row sits on; `presence` says whether the
-    row exists in both cases (a policy rule dropped by a scenario exists in one only)."""
+    row exists in both cases (a policy rule dropped by a scenario exists in one only). `limit` names the row in
+    plant words; `base/case_marginal_value` are in `marginal_value_unit` (what relaxing the limit by one unit
+    is worth); `base/case_dual_unique` are false where HiGHS ranging says the value is not unique."""
     keys = ["family", *INDEX_COLUMNS]
     b, c = constraint_state(base.tables["constraints"]), constraint_state(case.tables["constraints"])
-    cols = [*keys, "body", "lower", "upper", "slack", "dual", "at", "binding"]
+    cols = [*keys, "body", "lower", "upper", "slack", "dual", "dual_unique", "at", "binding"]
     merged = b[cols].merge(c[cols], on=keys, how="outer", suffixes=("_base", "_case"), indicator=True, sort=False)
     out = merged[keys].copy()
     out["presence"] = merged["_merge"].map({"both": "both", "left_only": "base only", "right_only": "case only"})
@@ -298,6 +461,9 @@ def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
         out[f"base_{measure}"] = merged[f"{measure}_base"]
         out[f"case_{measure}"] = merged[f"{measure}_case"]
     out["dual_change"] = merged["dual_case"].fillna(0.0) - merged["dual_base"].fillna(0.0)
+    for side in ("base", "case"):
+        out[f"{side}_dual_unique"] = [("" if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
+                                       else bool(x)) for x in merged[f"dual_unique_{side}"]]
     out["base_at"] = merged["at_base"].fillna("")
     out["case_at"] = merged["at_case"].fillna("")
     was = merged["binding_base"].astype("boolean").fillna(False).astype(bool)
@@ -305,9 +471,28 @@ def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     out["binding_change"] = ""
     out.loc[now & ~was, "binding_change"] = "became binding"
     out.loc[was & ~now, "binding_change"] = "stopped binding"
+    out.loc[now & (out["presence"] == "case only"), "binding_change"] = "added, binding"
+    out.loc[was & (out["presence"] == "base only"), "binding_change"] = "removed, was binding"
     moved = out["dual_change"].abs() >= DUAL_MOVED_TOL
-    out = out[moved | (out["binding_change"] != "")]
-    return out.reset_index(drop=True)
+    out = out[moved | (out["binding_change"] != "")].reset_index(drop=True)
+    upper = out["case_upper"].where(out["case_upper"].notna(), out["base_upper"])
+    out["limit"] = [limit_name({**row, "upper": up}, row["case_at"] or row["base_at"])
+                    for row, up in zip(out.to_dict("records"), upper)]
+    for side, res in (("base", base), ("case", case)):
+        refineries, products = _side_context(res)
+        values = [plant_value({**row, "lower": row[f"{side}_lower"], "upper": row[f"{side}_upper"]},
+                              row[f"{side}_dual"], row[f"{side}_at"], refineries, products)
+                  for row in out.to_dict("records")]
+        out[f"{side}_marginal_value"] = [v.value for v in values]
+        out[f"{side}_worth_1pct_kusd_per_day"] = [v.worth_1pct_kusd_per_day for v in values]
+        out["marginal_value_unit"] = [v.unit for v in values]
+    out["marginal_value_change"] = out["case_marginal_value"].fillna(0.0) - out["base_marginal_value"].fillna(0.0)
+    order = [*keys, "limit", "presence", "binding_change", "marginal_value_unit", "base_marginal_value",
+             "case_marginal_value", "marginal_value_change", "base_worth_1pct_kusd_per_day",
+             "case_worth_1pct_kusd_per_day", "base_dual_unique", "case_dual_unique", "base_at", "case_at",
+             "base_lower", "case_lower", "base_upper", "case_upper", "base_slack", "case_slack", "base_dual",
+             "case_dual", "dual_change"]
+    return out[order]
 
 
 def compare_summary(base: CaseResults, case: CaseResults, refineries: pd.DataFrame,
@@ -339,6 +524,9 @@ def compare_summary(base: CaseResults, case: CaseResults, refineries: pd.DataFra
 
 def compare_cases(base: CaseResults, case: CaseResults) -> Comparison:
     """Every comparison table of `case` against `base` (see the module docstring for the columns)."""
+    if base.path.resolve() == case.path.resolve():
+        raise ResultsError(f"{base.path} is given as both cases; give two different result folders (the base "
+                           f"first, then the case).")
     warnings = check_comparable(base, case)
     refineries = compare_refineries(base, case)
     slate = compare_slate(base, case)
@@ -362,84 +550,230 @@ def compare_cases(base: CaseResults, case: CaseResults) -> Comparison:
 # ---------------------------------------------------------------------------------------------
 # the ten-second summary
 
+SUMMARY_WIDTH = 124  # characters of a detail line, its label included: one line, read at a glance
+HEADLINE_ORIGINS = 3
+
 
 def _kbd(x: float) -> str:
-    return f"{x:+,.1f}"
+    """+480 / -61 / +4.2 kb/d: whole barrels once the move is ten kb/d or more."""
+    return f"{x:+,.0f}" if abs(x) >= 9.95 else f"{x:+,.1f}"
 
 
-def _moves(pairs: list[tuple[str, float]], limit: int, unit: str = "") -> str:
-    """'+610.0 kb/d canada, +42.0 mexico, -137.9 colombia' with the largest moves first, gains before losses."""
-    moved = [(name, x) for name, x in pairs if abs(x) >= 0.05]
-    top = sorted(moved, key=lambda p: -abs(p[1]))[:limit]
-    top = sorted(top, key=lambda p: (p[1] < 0, -abs(p[1])))
-    text = ", ".join(f"{_kbd(x)}{' ' + unit if i == 0 and unit else ''} {name}" for i, (name, x) in enumerate(top))
-    if len(moved) > limit:
-        text += f" (+{len(moved) - limit} smaller)"
-    return text or "no change"
+def _million(kusd_per_day: float) -> str:
+    """+$206.9 M/d, -$0.88 M/d, +$4 k/d."""
+    sign = "+" if kusd_per_day >= 0 else "-"
+    x = abs(kusd_per_day)
+    if x >= 995.0:
+        return f"{sign}${x / 1000:,.1f} M/d"
+    if x >= 9.95:
+        return f"{sign}${x / 1000:,.2f} M/d"
+    return f"{sign}${x:,.1f} k/d"
 
 
-def _money(kusd_per_day: float) -> str:
-    return f"{kusd_per_day:+,.1f} kUSD/d ({'+' if kusd_per_day >= 0 else '-'}${abs(kusd_per_day) / 1000:,.2f} M/d)"
+def _fit_count(items: list[str], width: int, more: str, sep: str = ", ") -> int:
+    """How many of `items` (most important first) fit in `width` characters with the '(+N more)' tail; at least
+    one."""
+    count = 0
+    for i in range(1, len(items) + 1):
+        tail = f" (+{len(items) - i} {more})" if i < len(items) else ""
+        if count and len(sep.join(items[:i]) + tail) > width:
+            break
+        count = i
+    return count
 
 
-def _row_name(row: pd.Series) -> str:
-    """'unit_capacity coker at port_arthur' from a constraints row."""
-    parts = [str(row[c]) for c in INDEX_COLUMNS if c != "refinery_id" and str(row.get(c, "")) not in ("", "nan")]
-    where = f" at {row['refinery_id']}" if str(row.get("refinery_id", "")) not in ("", "nan") else ""
-    return f"{row['family']} {' '.join(parts)}".strip() + where
+def _fit(label: str, items: list[str], more: str = "more", sep: str = ", ") -> str:
+    """'label: a, b, c (+4 more)' with as many of `items` (most important first) as fit in SUMMARY_WIDTH."""
+    count = _fit_count(items, SUMMARY_WIDTH - len(label) - 2, more, sep)
+    rest = len(items) - count
+    return f"{label}: " + sep.join(items[:count]) + (f" (+{rest} {more})" if rest else "")
 
 
-def summary_lines(comparison: Comparison, top: int = 4) -> list[str]:
-    """What a planner reads first: margin, barrels by origin and grade, the units and limits that moved."""
+def _largest(pairs: list[tuple[str, float]], tol: float) -> list[tuple[str, float]]:
+    """Moves of `tol` or more, largest first (ties by name), then gains before losses."""
+    moved = sorted(((n, x) for n, x in pairs if abs(x) >= tol), key=lambda p: (-abs(p[1]), p[0]))
+    return moved
+
+
+def _gains_first(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    return sorted(pairs, key=lambda p: (p[1] < 0, -abs(p[1]), p[0]))
+
+
+def _flows_line(label: str, pairs: list[tuple[str, float]], unit: str, more: str = "smaller") -> str:
+    """'label: +480 kb/d Venezuela, +100 Canada, -284 United States (+3 smaller)': of `pairs` (largest move
+    first) as many as fit, shown gains first, the unit on the first shown only."""
+    if not pairs:
+        return f"{label}: no change"
+    count = _fit_count([f"{_kbd(x)} {name}" for name, x in pairs], SUMMARY_WIDTH - len(label) - len(unit) - 3, more)
+    shown = _gains_first(pairs[:count])
+    texts = [f"{_kbd(x)}{' ' + unit if i == 0 else ''} {name}" for i, (name, x) in enumerate(shown)]
+    rest = len(pairs) - count
+    return f"{label}: " + ", ".join(texts) + (f" (+{rest} {more})" if rest else "")
+
+
+@dataclass
+class UnitMove:
+    refinery_id: str
+    unit: str  # "crude unit" or the unit id
+    base_pct: float
+    case_pct: float
+
+    @property
+    def change_pp(self) -> float:
+        return self.case_pct - self.base_pct
+
+    def text(self) -> str:
+        return f"{self.unit} at {self.refinery_id} {self.base_pct:.0f}% -> {self.case_pct:.0f}%"
+
+
+def unit_moves(comparison: Comparison) -> list[UnitMove]:
+    """Crude units (from compare_refineries) and process units (compare_units) whose utilisation moved by
+    UTILISATION_MOVED_PP or more, largest move first. A unit missing on one side (or idle) counts as 0 %."""
+    t = comparison.tables
+    moves = []
+    refineries = t["compare_refineries"]
+    for r in refineries[refineries["refinery_id"] != COAST].itertuples():
+        moves.append(UnitMove(r.refinery_id, "crude unit", _pct(r.base_crude_utilization_pct),
+                              _pct(r.case_crude_utilization_pct)))
+    for u in t["compare_units"].itertuples():
+        moves.append(UnitMove(u.refinery_id, u.unit_id, _pct(u.base_utilization_pct), _pct(u.case_utilization_pct)))
+    moved = [m for m in moves if abs(m.change_pp) >= UTILISATION_MOVED_PP]
+    return sorted(moved, key=lambda m: (-abs(m.change_pp), m.refinery_id, m.unit))
+
+
+def _pct(x: float) -> float:
+    return 0.0 if x is None or math.isnan(float(x)) else float(x)
+
+
+def starts_and_stops(comparison: Comparison) -> list[tuple[str, str, float]]:
+    """(refinery, 'starts up' or 'shuts down', crude run kb/d of the running side)."""
+    refineries = comparison.tables["compare_refineries"]
+    out = []
+    for r in refineries[refineries["refinery_id"] != COAST].itertuples():
+        if r.base_crude_run_kbd <= ZERO_KBD < r.case_crude_run_kbd:
+            out.append((r.refinery_id, "starts up", float(r.case_crude_run_kbd)))
+        elif r.case_crude_run_kbd <= ZERO_KBD < r.base_crude_run_kbd:
+            out.append((r.refinery_id, "shuts down", float(r.base_crude_run_kbd)))
+    return out
+
+
+def _quoted(value: float, unit: str, unique: Any) -> str:
+    """'27.15 $/bbl', or 'value not unique' where HiGHS ranging says the optimum is degenerate there (one more
+    unit of the limit is worth something else than one unit less: no single number to quote)."""
+    if unique is False:
+        return "value not unique"
+    decimals = 2 if unit == "$/bbl" else 1
+    return f"{value:,.{decimals}f} {unit}"
+
+
+def _worth(row: dict[str, Any], side: str) -> str:
+    """'27.15 $/bbl' for the case side, '(was 15.18 $/bbl)' for the base side, '(value not unique)' for either
+    where the value is not one number."""
+    text = _quoted(row[f"{side}_marginal_value"], row["marginal_value_unit"], row[f"{side}_dual_unique"])
+    if row[f"{side}_dual_unique"] is False:
+        return f"({text})"
+    return text if side == "case" else f"(was {text})"
+
+
+def binding_changes(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """Rows that started binding ('now') and stopped ('no longer'), worth half a cent or more a unit on the side
+    where they bind; rows with a unique marginal value first, then by value (largest first)."""
+    table = comparison.tables["compare_constraints"]
+    out = {}
+    for key, kinds, side in (("now", ("became binding", "added, binding"), "case"),
+                             ("no longer", ("stopped binding", "removed, was binding"), "base")):
+        rows = table[table["binding_change"].isin(kinds)
+                     & (table[f"{side}_marginal_value"].abs() >= DUAL_MOVED_TOL)].copy()
+        out[key] = rank_limits(rows, side)
+    return out
+
+
+def rank_limits(rows: pd.DataFrame, side: str = "") -> pd.DataFrame:
+    """Limits by what a 1 % relaxation of each is worth (one scale for all kinds, as `crudeslate explain`),
+    quotable values (unique) first; limits whose level the tables lack after, by marginal value."""
+    prefix = f"{side}_" if side else ""
+    rows = rows.copy()
+    rows["_degenerate"] = rows[f"{prefix}dual_unique"].map(lambda x: x is False)
+    rows["_worth"] = (-rows[f"{prefix}worth_1pct_kusd_per_day"].abs()).fillna(math.inf)
+    rows["_value"] = -rows[f"{prefix}marginal_value"].abs()
+    rows = rows.sort_values(["_degenerate", "_worth", "_value", "limit"], kind="stable")
+    return rows.drop(columns=["_degenerate", "_worth", "_value"]).reset_index(drop=True)
+
+
+def headline(comparison: Comparison) -> str:
+    """One line: the top origin moves, the coast margin, the largest utilisation move."""
+    t = comparison.tables
+    coast = t["compare_refineries"].set_index("refinery_id").loc[COAST]
+    origins = t["compare_origins"]
+    origins = origins[origins["refinery_id"] == COAST]
+    top = _largest(list(zip(origins["origin"], origins["volume_change_kbd"])), 0.05)[:HEADLINE_ORIGINS]
+    parts = [_flows_line("", top, "kb/d")[2:] if top else "same crude origins"]
+    change = float(coast["margin_change_kusd_per_day"])
+    parts.append(f"coast margin {_million(change)}" if abs(change) >= 0.05 else "coast margin unchanged")
+    moves = unit_moves(comparison)
+    if moves:
+        first = moves[0]
+        parts.append(first.text())
+    else:
+        parts.append("no unit's utilisation moved by half a point")
+    return "; ".join(parts)
+
+
+def summary_lines(comparison: Comparison) -> list[str]:
+    """What a planner reads first. [0] what is compared, [1] the headline (origins, margin, top unit move),
+    then short detail lines: margin bridge, grades, refineries, units, limits now and no longer binding,
+    warnings."""
     t = comparison.tables
     refineries = t["compare_refineries"].set_index("refinery_id")
     coast = refineries.loc[COAST]
-    origins = t["compare_origins"]
-    origins = origins[origins["refinery_id"] == COAST]
-    slate = t["compare_slate"]
-    grades = slate[slate["refinery_id"] == COAST]
-    lines = [f"{comparison.case_label} against {comparison.base_label} ({comparison.base.instance_name})"]
-    lines.append(f"coast margin: {_money(coast['margin_change_kusd_per_day'])}, "
-                 f"{coast['base_margin_kusd_per_day']:,.1f} -> {coast['case_margin_kusd_per_day']:,.1f} kUSD/d; "
-                 f"crude run {_kbd(coast['crude_run_change_kbd'])} kb/d "
-                 f"({coast['base_crude_run_kbd']:,.1f} -> {coast['case_crude_run_kbd']:,.1f})")
-    lines.append("by origin: " + _moves(list(zip(origins["origin"], origins["volume_change_kbd"])), 6, "kb/d"))
-    lines.append("by grade: " + _moves(list(zip(grades["crude_id"], grades["volume_change_kbd"])), top, "kb/d"))
+    lines = [f"{comparison.case_label} against {comparison.base_label} ({comparison.base.instance_name})",
+             headline(comparison)]
+
+    scale = 1000.0 if abs(float(coast["margin_change_kusd_per_day"])) >= 995.0 else 1.0
+    unit = "$M/d" if scale == 1000.0 else "kUSD/d"
+    decimals = 1
     bridge = t["compare_bridge"]
     bridge = bridge[(bridge["refinery_id"] == COAST) & (bridge["kind"] == "change")]
-    lines.append("margin bridge (kUSD/d): " + ", ".join(
-        f"{step} {x:+,.1f}" for step, x in zip(bridge["step"], bridge["kusd_per_day"]) if abs(x) >= 0.05))
+    steps = _largest([(s, x / scale) for s, x in zip(bridge["step"], bridge["amount_kusd_per_day"])],
+                     0.5 * 10 ** -decimals)
+    lines.append(_fit(f"margin {coast['base_margin_kusd_per_day'] / scale:,.{decimals}f} -> "
+                      f"{coast['case_margin_kusd_per_day'] / scale:,.{decimals}f} {unit}",
+                      [f"{s} {x:+,.{decimals}f}" for s, x in steps] or ["no change"], "smaller"))
+
+    grades = t["compare_slate"]
+    grades = grades[grades["refinery_id"] == COAST]
+    lines.append(_flows_line("grades", _largest(list(zip(grades["crude_id"], grades["volume_change_kbd"])), 0.05),
+                             "kb/d"))
+
+    parts = [f"crude run {_kbd(float(coast['crude_run_change_kbd']))} kb/d"]
+    for what in ("starts up", "shuts down"):
+        names = [r for r, w, _ in starts_and_stops(comparison) if w == what]
+        if names:
+            verb = what if len(names) == 1 else what.replace("starts", "start").replace("shuts", "shut")
+            parts.append(", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+                         + f" {verb}")
     per_ref = refineries.drop(index=COAST)
-    lines.append("margin moves most at: " + _moves(
-        list(zip(per_ref.index, per_ref["margin_change_kusd_per_day"])), 3, "kUSD/d"))
-    units = t["compare_units"]
-    units = units[units["utilization_change_pp"].abs() >= UTILISATION_MOVED_PP].copy()
-    if len(units):
-        units["order"] = -units["utilization_change_pp"].abs()
-        units = units.sort_values(["order", "refinery_id", "unit_id"]).head(top)
-        lines.append("utilisation: " + ", ".join(
-            f"{r.unit_id} at {r.refinery_id} {r.base_utilization_pct:.0f}% -> {r.case_utilization_pct:.0f}%"
-            for r in units.itertuples()))
-    else:
-        lines.append("utilisation: no unit moved by more than 0.5 percentage points")
-    constraints = t["compare_constraints"]
-    for kind, side in (("became binding", "case_dual"), ("stopped binding", "base_dual")):
-        rows = constraints[(constraints["binding_change"] == kind)
-                           & (constraints[side].abs() >= DUAL_MOVED_TOL)].copy()  # at a bound and worth money
-        if not len(rows):
-            continue
-        rows["order"] = -rows[side].abs().fillna(0.0)
-        rows = rows.sort_values(["order", "family"], kind="stable")
-        named = [f"{_row_name(row)} ({row[side]:+.2f})" for _, row in rows.head(top).iterrows()]
-        more = f" (+{len(rows) - top} more)" if len(rows) > top else ""
-        lines.append(f"{kind} (marginal value): " + ", ".join(named) + more)
-    moved = constraints[(constraints["presence"] == "both") & (constraints["binding_change"] == "")
-                        & ~constraints["base_at"].isin(["equality"]) & (constraints["dual_change"].abs() > 0)].copy()
-    if len(moved):
-        moved["order"] = -moved["dual_change"].abs()
-        moved = moved.sort_values(["order", "family"], kind="stable").head(top)
-        lines.append("marginal values moved: " + ", ".join(
-            f"{_row_name(row)} {row['base_dual']:.2f} -> {row['case_dual']:.2f}" for _, row in moved.iterrows()))
+    margins = _largest(list(zip(per_ref.index, per_ref["margin_change_kusd_per_day"])), 0.05)
+    if margins and len(per_ref) > 1:
+        r, x = margins[0]
+        parts.append(f"margin {'up' if x > 0 else 'down'} most at {r} {_million(float(x))}")
+    lines.append(_fit("refineries", parts, sep="; "))
+
+    moves = unit_moves(comparison)[1:]
+    if moves:
+        lines.append(_fit("units", [m.text() for m in moves], "smaller"))
+
+    changes = binding_changes(comparison)
+    lifted = [row for row in changes["no longer"].to_dict("records") if row["presence"] == "base only"]
+    added = [row for row in changes["now"].to_dict("records") if row["presence"] == "case only"]
+    if lifted:
+        lines.append(_fit("rules lifted", [f"{row['limit']} {_worth(row, 'base')}" for row in lifted]))
+    if added:
+        lines.append(_fit("rules added", [f"{row['limit']} {_worth(row, 'case')}" for row in added]))
+    for key, label, side in (("now", "now binding", "case"), ("no longer", "no longer binding", "base")):
+        rows = [row for row in changes[key].to_dict("records") if row["presence"] == "both"]
+        if rows:
+            lines.append(_fit(label, [f"{row['limit']} {_worth(row, side)}" for row in rows]))
     lines.extend(f"warning: {w}" for w in comparison.warnings)
     return lines
 

@@ -15,11 +15,26 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.compare import COAST, Comparison, compare_cases, constraint_state, summary_lines
+from optimizer.compare import (
+    COAST,
+    DUAL_MOVED_TOL,
+    Comparison,
+    binding_changes,
+    compare_cases,
+    constraint_state,
+    limit_name,
+    plant_value,
+    rank_limits,
+    summary_lines,
+)
 from optimizer.result_files import CaseResults, ResultsError, load_results
 from optimizer.svg_charts import (
+    BRIDGE_COLORS,
+    CHANGE_CAP_PP,
+    FULL,
     FULL_PCT,
     TOTAL,
+    UNCHANGED,
     Bar,
     Cell,
     DotRow,
@@ -29,6 +44,7 @@ from optimizer.svg_charts import (
     dot_chart,
     hbar_chart,
     heat_grid,
+    ink_for,
     line_chart,
     number,
     utilisation_color,
@@ -183,8 +199,9 @@ def _headline(case: CaseResults, cmp: Comparison | None) -> str:
     ]
     body = '<div class="cards">' + "".join(cards) + "</div>"
     if cmp is not None:
-        lines = summary_lines(cmp)[1:]
-        body += '<ul class="summary">' + "".join(_summary_item(line) for line in lines) + "</ul>"
+        lines = summary_lines(cmp)
+        body += (f'<p class="headline" data-summary="headline">{escape(lines[1])}</p>'
+                 '<ul class="summary">' + "".join(_summary_item(line) for line in lines[2:]) + "</ul>")
     cases = [cmp.base, case] if cmp is not None else [case]
     colors = origin_colors(*cases)
     origins = list(colors)
@@ -206,7 +223,7 @@ def _headline(case: CaseResults, cmp: Comparison | None) -> str:
 def _summary_item(line: str) -> str:
     head, sep, rest = line.partition(": ")
     if sep and len(head) < 40:
-        return f"<li><b>{escape(head)}:</b> {escape(rest)}</li>"
+        return f'<li data-summary="{escape(head)}"><b>{escape(head)}:</b> {escape(rest)}</li>'
     return f"<li>{escape(line)}</li>"
 
 
@@ -253,8 +270,8 @@ def _slate(case: CaseResults, cmp: Comparison | None) -> str:
             net = float(group["volume_change_kbd"].sum())
             taken = sum(x for _, x, _ in segs if x > 0)
             dropped = sum(x for _, x, _ in segs if x < 0)
-            rows.append((taken - dropped, Bar(refinery, refinery, segs, f"{number(taken, 1, True)} / "
-                                              f"{number(dropped, 1, True)}", net)))
+            label = " / ".join(number(x, 1, True) for x in (taken, dropped) if abs(x) >= 0.05)
+            rows.append((taken - dropped, Bar(refinery, refinery, segs, label, net)))
         rows.sort(key=lambda r: (-r[0], r[1].key))
         if rows:
             body = _legend(colors) + hbar_chart([b for _, b in rows], colors, "change in kb/d", "slate change",
@@ -263,7 +280,7 @@ def _slate(case: CaseResults, cmp: Comparison | None) -> str:
             body = '<p class="skipped">No refinery changed its slate by 0.05 kb/d or more.</p>'
         out += _section("slate-change", f"Slate change by refinery: {cmp.case_label} minus {cmp.base_label}",
                         "Barrels taken to the right of zero, barrels displaced to the left; the label gives both in "
-                        "kb/d. Refineries whose slate moved most first.", body)
+                        "kb/d (taken / displaced). Refineries whose slate moved most first.", body)
     return out
 
 
@@ -281,8 +298,9 @@ def _utilisation(case: CaseResults, cmp: Comparison | None) -> str:
                                          utilisation_color(pct))
     body = heat_grid([(r, r) for r in order], [(c, c) for c in columns], cells, "unit utilisation", "utilisation")
     lede = ("Feed as a share of capacity, by refinery and unit type (the crude unit first). "
-            '<span style="color:#d9480f;font-weight:600">Orange</span> cells are full: that capacity binds. '
-            "Hover a cell for feed, capacity and the marginal value of one more kb/d.")
+            f'<span style="color:{FULL};font-weight:600">Orange</span> cells are full: that capacity binds; a dashed '
+            "outline is a unit the refinery does not have. Hover a cell for feed, capacity and the marginal value of "
+            "one more kb/d.")
     out = _section("utilisation", "Unit utilisation by refinery", lede, body)
     if cmp is not None:
         base_cols, base_grid = unit_grid(cmp.base)
@@ -293,15 +311,26 @@ def _utilisation(case: CaseResults, cmp: Comparison | None) -> str:
             if math.isnan(now) and math.isnan(was):
                 continue
             deltas[key] = (now if not math.isnan(now) else 0.0) - (was if not math.isnan(was) else 0.0), was, now
-        span = max([abs(d) for d, _, _ in deltas.values()] + [1.0])
         cells = {key: Cell(d, "" if abs(d) < 0.5 else number(d, 0, sign=True),
                            f"{key[1]} at {key[0]}: {number(was)}% -> {number(now)}% ({number(d, 1, True)} points)",
-                           change_color(d, span)) for key, (d, was, now) in deltas.items()}
-        body = heat_grid([(r, r) for r in order], [(c, c) for c in cols], cells, "utilisation change",
-                         "utilisation-change")
+                           change_color(d)) for key, (d, was, now) in deltas.items()}
+        body = _change_scale() + heat_grid([(r, r) for r in order], [(c, c) for c in cols], cells,
+                                           "utilisation change", "utilisation-change")
         out += _section("utilisation-change", f"Utilisation change: {cmp.case_label} minus {cmp.base_label}",
-                        "Percentage points; green fuller, red emptier, blank unchanged (under half a point).", body)
+                        f"Percentage points of capacity; green fuller, red emptier, grey unchanged (under half a "
+                        f"point). Colours saturate at {CHANGE_CAP_PP:.0f} points; the number is the true change.",
+                        body)
     return out
+
+
+def _change_scale() -> str:
+    """The colour key of the utilisation-change grid."""
+    cap = CHANGE_CAP_PP
+    keys = [(-cap, f"≤ {-cap:.0f}"), (-10.0, "-10"), (0.0, "0"), (10.0, "+10"), (cap, f"≥ +{cap:.0f}")]
+    cells = "".join(f'<span style="background:{change_color(x) if x else UNCHANGED};color:'
+                    f'{ink_for(change_color(x) if x else UNCHANGED)}">{escape(text)}</span>' for x, text in keys)
+    return (f'<div class="scale"><span class="label">points:</span>{cells}'
+            '<span class="empty">no such unit</span></div>')
 
 
 def _margin(case: CaseResults, cmp: Comparison | None) -> str:
@@ -317,7 +346,7 @@ def _margin(case: CaseResults, cmp: Comparison | None) -> str:
                         "operating cost, thousand US$ per day; hover a bar for $/bbl of crude run.", body)
     bridge = cmp.tables["compare_bridge"]
     coast = bridge[bridge["refinery_id"] == COAST]
-    steps = [(s, float(v), k) for s, v, k in zip(coast["step"], coast["kusd_per_day"], coast["kind"])]
+    steps = [(s, float(v), k) for s, v, k in zip(coast["step"], coast["amount_kusd_per_day"], coast["kind"])]
     steps = [(s if k != "total" else f"{s} ({cmp.base_label if s.startswith('base') else cmp.case_label})", v, k)
              for s, v, k in steps]
     body = waterfall(steps, "kUSD/d", "margin bridge", "bridge")
@@ -326,65 +355,114 @@ def _margin(case: CaseResults, cmp: Comparison | None) -> str:
             "premia and crude-unit costs.")
     out = _section("bridge", f"Margin bridge: {cmp.base_label} to {cmp.case_label}", lede, body)
     change_steps = [s for s, _, k in steps if k == "change"]
-    colors = colors_for(change_steps)
+    fallback = colors_for(change_steps)
+    colors = {step: BRIDGE_COLORS.get(step, fallback[step]) for step in change_steps}
     per = bridge[(bridge["refinery_id"] != COAST) & (bridge["kind"] == "change")]
     margin_change = cmp.tables["compare_refineries"].set_index("refinery_id")["margin_change_kusd_per_day"]
     bars = []
     for refinery, group in per.groupby("refinery_id", sort=False):
         segs = [(s, float(v), f"{refinery} · {s}: {number(float(v), 1, True)} kUSD/d")
-                for s, v in zip(group["step"], group["kusd_per_day"]) if abs(v) >= 0.05]
+                for s, v in zip(group["step"], group["amount_kusd_per_day"]) if abs(v) >= 0.05]
         net = float(margin_change[refinery])
         bars.append((abs(net), Bar(refinery, refinery, segs, number(net, 1, True), net)))
     bars.sort(key=lambda b: (-b[0], b[1].key))
     body = _legend(colors) + hbar_chart([b for _, b in bars], colors, "change in kUSD/d", "margin change by refinery",
                                         "margin-change")
     out += _section("margin-change", "Margin change by refinery, by cause",
-                    "The same bridge for each refinery; the label is the net margin change. Largest change first.",
+                    "The same bridge for each refinery, in its own colours (not the origins'); the label is the net "
+                    "margin change in kUSD/d. Largest change first.",
                     body)
     return out
 
 
-def _row_where(row: pd.Series) -> str:
-    parts = [str(row[c]) for c in ("refinery_id", "unit_id", "crude_id", "stream_id", "product_id", "quality_id",
-                                   "tier", "link_id", "rule_id") if c in row and str(row[c]) not in ("", "nan")]
+def _row_where(row: Any) -> str:
+    parts = [str(row[c]) for c in ("refinery_id", "unit_id", "crude_id", "stream_id", "product_id", "ref_product_id",
+                                   "quality_id", "tier", "link_id", "rule_id")
+             if c in row and str(row[c]) not in ("", "nan")]
     return " · ".join(parts)
 
 
-def _constraints(case: CaseResults, cmp: Comparison | None) -> str:
-    state = constraint_state(case.tables["constraints"])
-    binding = state[state["binding"] & (state["dual"].abs() >= 0.005)].copy()
-    binding["order"] = -binding["dual"].abs()
-    binding = binding.sort_values(["order", "family"], kind="stable").head(TOP_ROWS)
-    def unique(r: pd.Series) -> str:  # HiGHS ranging (issue 5) says when a marginal value is not one number
-        flag = r.get("dual_unique", True)
-        return "" if flag is True or str(flag).lower() == "true" or pd.isna(flag) else " (not unique: degenerate)"
+DEGENERATE = "not unique: HiGHS ranging finds the optimum degenerate here, so one unit more and one unit less " \
+    "are worth different amounts; quote with care"
 
-    rows = [[escape(r["family"]), escape(_row_where(r)),
-             _fig(f"dual:{r['family']}:{_row_where(r)}", float(r["dual"]), number(float(r["dual"]), 2))
-             + escape(unique(r))]
-            for _, r in binding.iterrows()]
-    body = _table(["constraint", "where", "marginal value"], rows, {2}) if rows else \
+
+def _value_cell(key: str, value: float, unit: str, unique: Any) -> str:
+    decimals = 2 if unit == "$/bbl" else 1
+    text = _fig(key, value, number(value, decimals)) if not (isinstance(value, float) and math.isnan(value)) \
+        else "–"
+    if unique is False:
+        text += ' <span class="degenerate" title="' + escape(DEGENERATE) + '">not unique</span>'
+    return text
+
+
+def binding_rows(case: CaseResults) -> pd.DataFrame:
+    """The case's inequality rows at a bound with a marginal value worth quoting: limit (plant words),
+    marginal_value and marginal_value_unit (what relaxing the limit by one unit is worth),
+    worth_1pct_kusd_per_day, dual_unique; ranked as optimizer.compare.rank_limits does."""
+    state = constraint_state(case.tables["constraints"])
+    state = state[state["binding"]].copy()
+    refineries = case.tables["refineries"].set_index("refinery_id")
+    products = case.tables["products"].set_index(["refinery_id", "product_id"])
+    records = state.to_dict("records")
+    values = [plant_value(r, r["dual"], r["at"], refineries, products) for r in records]
+    state["limit"] = [limit_name(r, r["at"]) for r in records]
+    state["marginal_value"] = [v.value for v in values]
+    state["marginal_value_unit"] = [v.unit for v in values]
+    state["worth_1pct_kusd_per_day"] = [v.worth_1pct_kusd_per_day for v in values]
+    state = state[state["marginal_value"].abs() >= DUAL_MOVED_TOL]
+    return rank_limits(state)
+
+
+def _worth_cell(x: float) -> str:
+    return "–" if isinstance(x, float) and math.isnan(x) else number(x, 1)
+
+
+def _constraints(case: CaseResults, cmp: Comparison | None) -> str:
+    rows = binding_rows(case)
+    shown = rows.head(TOP_ROWS)
+    more = f" (top {TOP_ROWS} of {len(rows)}; constraints.csv has all)" if len(rows) > TOP_ROWS else ""
+    body = [[escape(r["limit"]),
+             _value_cell(f"mv:{r['family']}:{_row_where(r)}", float(r["marginal_value"]), r["marginal_value_unit"],
+                         r["dual_unique"]),
+             escape(r["marginal_value_unit"]), _worth_cell(float(r["worth_1pct_kusd_per_day"])),
+             f'<code>{escape(r["family"])}</code>'] for r in shown.to_dict("records")]
+    table = _table(["limit", "marginal value", "unit", "1% more is worth, kUSD/d", "constraint family"], body,
+                   {1, 3}, "data binding") if body else \
         '<p class="skipped">No inequality is at its bound with a marginal value.</p>'
-    lede = ("Limits at their bound, by the margin one more unit of the limit would bring (kUSD/d per unit: $/bbl on "
-            "volume rows; a negative value is a minimum that costs money).")
-    out = _section("binding", "What binds", lede, body)
+    lede = ("Limits at their bound, ranked by what relaxing each by 1% of itself would add to the margin (one "
+            "scale for capacities, supplies, rules and quality limits, as <code>crudeslate explain</code> ranks "
+            "them), with the marginal value of one unit in the limit's own terms: $/bbl for a kb/d of capacity, "
+            "supply or rule. Values flagged <em>not unique</em> sit where the optimum is degenerate." + more)
+    out = _section("binding", "What binds", lede, table)
     if cmp is not None:
-        table = cmp.tables["compare_constraints"]
-        parts = []
-        for kind, side in (("became binding", "case_dual"), ("stopped binding", "base_dual")):
-            rows_k = table[(table["binding_change"] == kind) & (table[side].abs() >= 0.005)].copy()
-            rows_k["order"] = -rows_k[side].abs()
-            rows_k = rows_k.sort_values(["order", "family"], kind="stable").head(TOP_ROWS)
-            rows = [[escape(r["family"]), escape(_row_where(r)), escape(r["presence"]),
-                     number(float(r["base_dual"]), 2), number(float(r["case_dual"]), 2)] for _, r in rows_k.iterrows()]
-            parts.append(f"<div><h3>{escape(kind.capitalize())}</h3>" + (
-                _table(["constraint", "where", "row exists in", f"marginal value {cmp.base_label}",
-                        f"marginal value {cmp.case_label}"], rows, {3, 4})
-                if rows else '<p class="skipped">none with a marginal value</p>') + "</div>")
-        out += _section("binding-change", "Limits that started or stopped binding",
-                        "Only rows with a marginal value of half a cent or more; compare_constraints.csv has all.",
-                        "".join(parts))
+        out += _binding_change(cmp)
     return out
+
+
+CHANGE_WORDS = {"became binding": "became binding", "added, binding": "rule added (binds)",
+                "stopped binding": "stopped binding", "removed, was binding": "rule lifted (was binding)"}
+
+
+def _binding_change(cmp: Comparison) -> str:
+    changes = binding_changes(cmp)
+    parts = []
+    for key, title, side in (("now", "Now binding", "case"), ("no longer", "No longer binding", "base")):
+        rows = changes[key]
+        shown = rows.head(TOP_ROWS)
+        more = f" ({len(rows) - TOP_ROWS} more in compare_constraints.csv)" if len(rows) > TOP_ROWS else ""
+        body = [[escape(r["limit"]), escape(CHANGE_WORDS.get(r["binding_change"], r["binding_change"])),
+                 _value_cell(f"{key}:{r['family']}:{_row_where(r)}", float(r[f"{side}_marginal_value"]),
+                             r["marginal_value_unit"], r[f"{side}_dual_unique"]),
+                 escape(r["marginal_value_unit"]), _worth_cell(float(r[f"{side}_worth_1pct_kusd_per_day"]))]
+                for r in shown.to_dict("records")]
+        label = cmp.case_label if side == "case" else cmp.base_label
+        parts.append(f'<div class="binding-change" data-kind="{key}"><h3>{escape(title)}{escape(more)}</h3>' + (
+            _table(["limit", "change", f"marginal value in {label}", "unit", "1% more is worth, kUSD/d"], body,
+                   {2, 4}, "data")
+            if body else '<p class="skipped">none with a marginal value</p>') + "</div>")
+    return _section("binding-change", f"Limits that started or stopped binding: {cmp.case_label} against "
+                    f"{cmp.base_label}", "Marginal value on the side where the limit binds, half a cent a unit or "
+                    "more; compare_constraints.csv has every row, with both sides.", "".join(parts))
 
 
 def _refinery_table(case: CaseResults, cmp: Comparison | None) -> str:
@@ -434,13 +512,24 @@ def _axis_title(column: str) -> str:
     return column
 
 
+def as_solved(column: str) -> float | None:
+    """The swept value that leaves the scenario as it is: 0 for a shift (+=), 1 for a factor (*=); None for a
+    value (=), whose unswept value the sweep does not record."""
+    if column.endswith("+="):
+        return 0.0
+    if column.endswith("*="):
+        return 1.0
+    return None
+
+
 def _middle(values: pd.Series) -> float:
     ordered = sorted(set(values))
     return ordered[(len(ordered) - 1) // 2]
 
 
 def _sweep(folder: str | None, notes: list[str], origins: dict[str, str]) -> str:
-    """Margin and volume by origin against each swept parameter (others held at their middle value)."""
+    """Margin and crude run by origin against each swept parameter (others held at their as-solved value, else
+    their middle value); the crude run as the change from the scenario as solved where the sweep holds it."""
     title = "Sweep curves"
     if folder is None:
         return ""
@@ -468,28 +557,49 @@ def _sweep(folder: str | None, notes: list[str], origins: dict[str, str]) -> str
     ocolors = {slug_names.get(c, c): origins.get(slug_names.get(c, c), fallback[slug_names.get(c, c)])
                for c in origin_cols}
     blocks = []
+    marked = False
     for x in params[:3]:
-        held = {p: _middle(ok[p]) for p in params if p != x}
+        held = {}
+        for p in params:
+            if p != x:
+                solved = as_solved(p)
+                held[p] = solved if solved is not None and (ok[p] == solved).any() else _middle(ok[p])
         rows = ok
         for p, v in held.items():
             rows = rows[rows[p] == v]
         rows = rows.sort_values(x)
         note = "; ".join(f"{escape(p)} = {v:g}" for p, v in held.items())
+        solved = as_solved(x)
+        marks = [(solved, "as solved")] if solved is not None and rows[x].min() <= solved <= rows[x].max() else []
+        marked = marked or bool(marks)
         margin = line_chart([Series(str(sc), colors[str(sc)], list(zip(g[x], g["objective_kusd_per_day"])))
                              for sc, g in rows.groupby("scenario", sort=False) if sc in scenarios],
                             _axis_title(x), "margin, kUSD/d", "margin against the swept parameter", "sweep-margin",
-                            width=480, height=300, from_zero=False)
+                            width=480, height=300, from_zero=False, marks=marks)
         first = rows[rows["scenario"] == scenarios[0]] if scenarios else rows
-        volumes = line_chart([Series(slug_names.get(c, c), ocolors[slug_names.get(c, c)], list(zip(first[x], first[c])))
-                              for c in origin_cols], _axis_title(x), "kb/d",
-                             "volume by origin against the swept parameter", "sweep-origins", width=480, height=300)
+        at_solved = first[first[x] == solved] if solved is not None else first.iloc[0:0]
+        if len(at_solved):
+            reference = at_solved.iloc[0]
+            what, y_title = "change from as solved", "change in kb/d"
+            curves = [Series(slug_names.get(c, c), ocolors[slug_names.get(c, c)],
+                             [(float(a), float(b) - float(reference[c])) for a, b in zip(first[x], first[c])])
+                      for c in origin_cols]
+        else:
+            what, y_title = "kb/d", "kb/d"
+            curves = [Series(slug_names.get(c, c), ocolors[slug_names.get(c, c)], list(zip(first[x], first[c])))
+                      for c in origin_cols]
+        volumes = line_chart(curves, _axis_title(x), y_title, "crude run by origin against the swept parameter",
+                             "sweep-origins", width=480, height=300, marks=marks)
         blocks.append(f"<h3>Against <code>{escape(x)}</code>" + (f" ({note})" if note else "") + "</h3>"
                       + '<div class="grid2"><div><h4>Margin</h4>' + _legend(colors) + margin + "</div>"
-                      + f"<div><h4>Crude run by origin ({escape(str(scenarios[0]) if scenarios else '')})</h4>"
+                      + f"<div><h4>Crude run by origin, {escape(what)} "
+                      f"({escape(str(scenarios[0]) if scenarios else '')})</h4>"
                       + _legend(ocolors) + volumes + "</div></div>")
     failed = len(frame) - len(ok)
     lede = (f"{len(frame)} points from <code>{escape(str(path))}</code>"
-            + (f"; {failed} points without an optimum are left out" if failed else "") + ".")
+            + (f"; {failed} points without an optimum are left out" if failed else "") + "."
+            + (" The dashed line is the scenario as solved (no shift); the crude-run panel shows each origin's "
+               "change from it, so a small origin's move is not lost under a large one." if marked else ""))
     return _section("sweep", title, lede, "".join(blocks))
 
 
@@ -514,20 +624,23 @@ def _value(folder: str | None, notes: list[str], scenario: str) -> str:
     scope = coast if len(coast) else values
     scope = scope.sort_values(["volume_kbd", "crude_id"], ascending=[False, True])
     method = ", ".join(sorted(set(values.get("method", pd.Series(["?"])).astype(str))))
-    basis = ", ".join(sorted(set(scope.get("price_basis", pd.Series(["delivered"])).astype(str))))
     colors = {"current price": "#1d2430", "breakeven (enters)": "#3f8f4f", "breakeven (leaves)": "#d1495b"}
+    basis = ", ".join(sorted({_basis(r) for _, r in scope.iterrows()})) or "delivered"
     rows = []
     for r in scope.itertuples():
         where = "" if r.refinery_id == COAST else f" at {r.refinery_id}"
         label = f"{r.crude_id}{where} ({number(r.volume_kbd)} kb/d)"
+        if pd.isna(r.breakeven_usd_per_bbl):
+            span = _traced(pd.Series(r._asdict()))
+            label += " · none traced" if span is None else f" · none {number(span[0], 0)}-{number(span[1], 0)}"
         kind = "breakeven (enters)" if r.direction == "enter" else "breakeven (leaves)"
         rows.append(DotRow(f"{r.crude_id}:{r.refinery_id}", label, [
             ("current price", float(r.current_delivered_usd_per_bbl), colors["current price"],
-             f"{r.crude_id}: current {number(r.current_delivered_usd_per_bbl, 2)} $/bbl"),
+             f"{r.crude_id}: current {number(r.current_delivered_usd_per_bbl, 2)} $/bbl {basis}"),
             (kind, float(r.breakeven_usd_per_bbl), colors[kind],
              f"{r.crude_id}: {r.direction}s the slate at {number(r.breakeven_usd_per_bbl, 2)} $/bbl"),
         ]))
-    body = _legend(colors) + dot_chart(rows, f"price, $/bbl ({basis} basis)", "breakevens", "breakevens")
+    body = _legend(colors) + dot_chart(rows, f"price, $/bbl ({basis})", "breakevens", "breakevens")
     if points_path.is_file():
         points = pd.read_csv(points_path, dtype={"refinery_id": str, "crude_id": str})
         needed = {"crude_id", "refinery_id", "price_usd_per_bbl", "volume_below_kbd", "volume_above_kbd"}
@@ -537,23 +650,18 @@ def _value(folder: str | None, notes: list[str], scenario: str) -> str:
             for crude in chosen:
                 row = scope[scope["crude_id"] == crude].iloc[0]
                 mine = points[(points["crude_id"] == crude) & (points["refinery_id"] == row["refinery_id"])]
-                mine = mine.sort_values("price_usd_per_bbl")
-                pts: list[tuple[float, float]] = []
-                for p in mine.itertuples():
-                    pts += [(float(p.price_usd_per_bbl), float(p.volume_below_kbd)),
-                            (float(p.price_usd_per_bbl), float(p.volume_above_kbd))]
-                if {"window_from_usd_per_bbl", "window_to_usd_per_bbl"} <= set(row.index) and pts:
-                    pts = [(float(row["window_from_usd_per_bbl"]), pts[0][1]), *pts,
-                           (float(row["window_to_usd_per_bbl"]), pts[-1][1])]
+                pts = step_curve(row, mine)
                 if not pts:
                     continue
                 now = Series("current plan", "#1d2430", [(float(row["current_delivered_usd_per_bbl"]),
                                                           float(row["volume_kbd"]))], markers=True)
-                charts.append(f"<div><h4>{escape(crude)}</h4>" + line_chart(
-                    [Series(crude, TOTAL, pts, step=True), now], "own price, $/bbl", "kb/d taken",
-                    f"volume of {crude} against its price", "breakpoints", width=460, height=240, markers=False)
-                    + "</div>")
-            body += ("<h3>Volume taken against own price (steps at every breakpoint; the dot is the current plan)"
+                traced = _traced_note(row)
+                charts.append(f'<div data-crude="{escape(crude)}"><h4>{escape(crude)}{escape(traced)}</h4>'
+                              + line_chart([Series(crude, TOTAL, pts, step=True), now],
+                                           f"own price, $/bbl ({_basis(row)})", "kb/d taken",
+                                           f"volume of {crude} against its price", "breakpoints", width=460,
+                                           height=240, markers=False) + "</div>")
+            body += ("<h3>Volume taken against own price (a step at every breakpoint; the dot is the current plan)"
                      '</h3><div class="grid2">' + "".join(charts) + "</div>"
                      if charts else "")
         else:
@@ -569,25 +677,85 @@ def _value(folder: str | None, notes: list[str], scenario: str) -> str:
     return _section("value", title, lede, body)
 
 
+TRACED = (("traced_from_usd_per_bbl", "traced_to_usd_per_bbl"),  # issue 5's value.py since e43f41b
+          ("window_from_usd_per_bbl", "window_to_usd_per_bbl"))  # before it
+
+
+def _traced(row: pd.Series) -> tuple[float, float] | None:
+    for low, high in TRACED:
+        if low in row.index and high in row.index and pd.notna(row[low]) and pd.notna(row[high]):
+            return float(row[low]), float(row[high])
+    return None
+
+
+def _basis(row: pd.Series) -> str:
+    basis = str(row.get("price_basis", "delivered") or "delivered")
+    return {"fob": "FOB", "delivered": "delivered"}.get(basis.lower(), basis)
+
+
+def _traced_note(row: pd.Series) -> str:
+    complete = str(row.get("curve_complete", "True")).lower() not in ("false", "0")
+    span = _traced(row)
+    if complete or span is None:
+        return ""
+    return f" (traced {span[0]:,.2f} to {span[1]:,.2f} $/bbl only)"
+
+
+def step_curve(row: pd.Series, points: pd.DataFrame) -> list[tuple[float, float]]:
+    """Volume taken against own price as drawn: flat between breakpoints, a vertical step at each, extended flat
+    to either side of the breakpoints and today's price (within the span crude_values.csv says was traced,
+    traced_from/to_usd_per_bbl), so the curve passes through the current plan wherever it lies."""
+    mine = points.sort_values("price_usd_per_bbl")
+    pts: list[tuple[float, float]] = []
+    for p in mine.itertuples():
+        pts += [(float(p.price_usd_per_bbl), float(p.volume_below_kbd)),
+                (float(p.price_usd_per_bbl), float(p.volume_above_kbd))]
+    span = _traced(row)
+    current = float(row["current_delivered_usd_per_bbl"])
+    volume = float(row["volume_kbd"])
+    if not pts:  # no breakpoint in the traced span: the plan's volume all along
+        return [(span[0], volume), (span[1], volume)] if span else []
+    # Drawn over the breakpoints and today's price with some room either side (not the whole traced window,
+    # where the steps would crowd into a sliver), never past what was traced.
+    first, last = min(pts[0][0], current), max(pts[-1][0], current)
+    pad = max(1.0, 0.15 * (last - first))
+    low, high = first - pad, last + pad
+    if span:
+        low, high = max(low, min(span[0], first)), min(high, max(span[1], last))
+    return [(low, pts[0][1]), *pts, (high, pts[-1][1])]
+
+
 def _provenance(case: CaseResults, base: CaseResults | None) -> str:
+    """Each side's folder, instance, versions and overrides, and one table of input hashes (both sides side by
+    side when comparing). Open, not folded, so it prints."""
     parts = []
-    for label, res in (("case", case), ("base", base)):
-        if res is None:
-            continue
+    sides = [("case", case)] + ([("base", base)] if base is not None else [])
+    for label, res in sides:
         m = res.manifest
         versions = ", ".join(f"{k} {v}" for k, v in sorted((m.get("versions") or {}).items()))
-        hashes = "".join(f"<tr><td>{escape(k)}</td><td class='mono'>{escape(str(v))}</td></tr>"
-                         for k, v in sorted((m.get("input_sha256") or {}).items()))
+        overrides = [str(o).split(": ", 1)[1] if str(o).startswith(f"{res.scenario}: ") else str(o)
+                     for o in (m.get("overrides") or [])]
         parts.append(
             f"<h3>{escape(res.scenario)} ({label})</h3>"
             f"<p>results <code>{escape(str(res.path.resolve()))}</code>; instance "
             f"<code>{escape(str(m.get('instance')))}</code>; {escape(versions)}; {escape(str(m.get('status')))}, "
             f"{escape(str(m.get('simplex_iterations')))} simplex iterations.</p>"
-            f"<details><summary>{len(m.get('overrides') or [])} overrides applied to reach the scenario</summary>"
-            "<ul>" + "".join(f"<li><code>{escape(str(o))}</code></li>" for o in (m.get("overrides") or [])) + "</ul>"
-            "</details>"
-            f"<details><summary>sha256 of the {len(m.get('input_sha256') or {})} input files</summary>"
-            f'<table class="data">{hashes}</table></details>')
+            f"<details open><summary>{len(overrides)} overrides applied to reach scenario {escape(res.scenario)}"
+            "</summary><ul class=\"overrides\">" + "".join(f"<li><code>{escape(o)}</code></li>" for o in overrides)
+            + "</ul></details>")
+    hashes = [res.manifest.get("input_sha256") or {} for _, res in sides]
+    names = sorted(set().union(*hashes))
+    header = ["input file"] + [f"sha256 ({res.scenario})" for _, res in sides]
+    rows = []
+    for name in names:
+        digests = [h.get(name, "") for h in hashes]
+        same = len(set(digests)) == 1
+        cells = [escape(name)] + [f'<span class="mono">{escape(d)}</span>' for d in digests[:1 if same else None]]
+        if same and len(digests) > 1:
+            cells.append('<span class="flat">same</span>')
+        rows.append(cells)
+    parts.append(f"<details open><summary>sha256 of the {len(names)} input files</summary>"
+                 + _table(header, rows, set(), "data hashes") + "</details>")
     return _section("provenance", "What produced this report", "", "".join(parts))
 
 

@@ -28,7 +28,9 @@ def compare(results_a: str, results_b: str, out: str | None, fmt: str) -> None:
     """Compare two solved cases: RESULTS_B (the case) against RESULTS_A (the base).
 
     Each is a folder written by `crudeslate solve` for one scenario. Writes compare_*.csv (or compare.xlsx)
-    and prints a summary: margin, barrels by origin and grade, the margin bridge, units and limits that moved.
+    and prints a summary: a headline (the largest origin moves, the coast margin, the largest utilisation move),
+    then the margin bridge, grades, refineries, units, rules lifted or added and limits that started or stopped
+    binding, with their marginal values in plant units.
     """
     from optimizer.compare import compare_cases, comparison_manifest, summary_lines
     from optimizer.result_files import csv_writer, json_writer, load_results, write_folder_atomic
@@ -51,7 +53,7 @@ def compare(results_a: str, results_b: str, out: str | None, fmt: str) -> None:
     except CrudeSlateError as exc:
         _fail(exc)
     click.echo(lines[0])
-    for line in lines[1:]:
+    for line in lines[1:]:  # the headline, then the detail lines
         click.echo(f"  {line}")
     click.echo(f"tables written to {target}")
 

@@ -174,7 +174,9 @@ def render(html: Path, screenshot: Path, expressions: dict[str, str] | None = No
             if params.get("type") in ("error", "assert"):
                 page.errors.append(text)
         elif method == "Runtime.exceptionThrown":
-            page.errors.append(f"exception: {params.get('exceptionDetails', {}).get('text', '')}")
+            details = params.get("exceptionDetails", {})
+            what = details.get("exception", {}).get("description", "")
+            page.errors.append(f"exception: {details.get('text', '')} {what}".strip())
         elif method == "Log.entryAdded":
             entry = params.get("entry", {})
             page.console.append(f"{entry.get('level')}: {entry.get('text')}")
