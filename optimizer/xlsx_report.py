@@ -53,21 +53,43 @@ NAMES: dict[str, tuple[str, str | None]] = {  # column -> (label, number format)
     "body": ("Row activity (row's unit)", GENERAL), "lower": ("Lower bound (row's unit)", GENERAL),
     "upper": ("Upper bound (row's unit)", GENERAL), "slack": ("Slack (row's unit)", GENERAL),
     "dual": ("Marginal value (per unit of bound)", GENERAL), "simplex_iterations": ("Simplex iterations", "0"),
+    "limit": ("Limit", None), "presence": ("Row exists in", None), "binding_change": ("Binding change", None),
+    "marginal_value_unit": ("Unit of the marginal value", None),
+    "marginal_value": ("Marginal value (see its unit)", "#,##0.00"),
+    "marginal_value_change": ("Marginal value change (see its unit)", "+#,##0.00;-#,##0.00;0.00"),
+    "worth_1pct_kusd_per_day": ("1% relaxation is worth (kUSD/d)", "#,##0.0"),
+    "dual_unique": ("Marginal value unique", None), "at": ("At bound", None),
+    "amount_kusd_per_day": ("Amount (kUSD/d)", "#,##0.0"),
 }
+# Words spelled as the report spells them (the CSV names keep their own spelling).
+SPELLING = {"utilization": "utilisation", "Utilization": "Utilisation"}
+QUALITY_SUFFIXES = {"_value": "blended value", "_min": "minimum", "_max": "maximum"}
 ACRONYMS = {"api": "API", "fob": "FOB", "tan": "TAN", "lpg": "LPG", "fcc": "FCC", "aki": "AKI"}
 GREY = "808080"
+FONT = "Calibri"  # the workbook's default: a font without a name prints in LibreOffice's serif fallback
 VALUE_BY_UNIT = ("base_value", "case_value", "change")
 INFINITY = {True: "inf", False: "-inf"}
 
 
-def column_label(name: str) -> tuple[str, str | None]:
-    """('Volume change (kb/d)', '+#,##0.0;-#,##0.0;0.0') for 'volume_change_kbd'; the format is None for text."""
+def column_label(name: str, quality_units: dict[str, str] | None = None) -> tuple[str, str | None]:
+    """('Volume change (kb/d)', '+#,##0.0;-#,##0.0;0.0') for 'volume_change_kbd'; the format is None for text.
+    `quality_units` (quality_id -> unit, from the instance's qualities table) labels the products table's
+    `<quality>_value/_min/_max` columns."""
     for prefix in ("base_", "case_"):
         if name.startswith(prefix) and name[len(prefix):] in NAMES:
             label, fmt = column_label(name[len(prefix):])
             return f"{prefix[:-1].capitalize()} {label[0].lower()}{label[1:]}", fmt
     if name in NAMES:
         return NAMES[name]
+    for suffix, words in QUALITY_SUFFIXES.items():
+        quality = name[: -len(suffix)]
+        if name.endswith(suffix) and quality_units is not None and quality in quality_units:
+            unit = quality_units[quality]
+            unit = "dimensionless" if unit.strip() in ("", "-") else unit
+            return f"{_words(quality)} {words} ({unit})", "0.000"
+    for suffix, unit, fmt in UNITS:
+        if name == suffix[1:]:  # a bare unit: 'kusd_per_day'
+            return f"Value ({unit})", fmt
     if name.endswith("_change"):
         return _words(name), "+#,##0.0000;-#,##0.0000;0"
     for suffix, unit, fmt in UNITS:
@@ -84,24 +106,55 @@ def column_label(name: str) -> tuple[str, str | None]:
 
 
 def _words(name: str) -> str:
-    words = [ACRONYMS.get(w, w) for w in name.split("_")]
+    words = [SPELLING.get(w, ACRONYMS.get(w, w)) for w in name.split("_")]
     return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
+
+def quality_units(instance: str | Path | None) -> dict[str, str]:
+    """quality_id -> unit from the instance's qualities table (qualities.csv, or the sheet of instance.xlsx);
+    empty where the instance is not at hand."""
+    if not instance:
+        return {}
+    folder = Path(instance)
+    try:
+        if (folder / "qualities.csv").is_file():
+            frame = pd.read_csv(folder / "qualities.csv", dtype=str, keep_default_na=False)
+        elif (folder / "instance.xlsx").is_file():
+            frame = pd.read_excel(folder / "instance.xlsx", sheet_name="qualities", dtype=str).fillna("")
+        else:
+            return {}
+    except (OSError, ValueError, KeyError):
+        return {}
+    if not {"quality_id", "unit"} <= set(frame.columns):
+        return {}
+    return dict(zip(frame["quality_id"], frame["unit"]))
 
 
 @dataclass
 class Block:
-    """A titled block of the overview sheet: optional header, rows, and the number format of each row."""
+    """A titled block of the overview sheet: optional header, rows, and the number format of each row's numbers.
+    `numeric` columns (0-based) hold numbers: right-aligned, their header too; `signed` ones show a sign;
+    `unit_column` is set off from the numbers before it; `mono` rows (hashes) are in a small fixed font."""
 
     title: str
     rows: list[list[Any]]
     header: list[str] | None = None
     formats: list[str | None] = field(default_factory=list)  # per row; None = General
+    numeric: tuple[int, ...] = ()
+    signed: tuple[int, ...] = ()
+    unit_column: int | None = None
+    mono: bool = False
 
 
 @dataclass
 class Overview:
     title: str
     blocks: list[Block]
+
+
+# The overview's columns: labels in A, numbers in B-D, a unit in E; a text value starts in B and runs on to E.
+OVERVIEW_WIDTHS = (38, 17, 17, 17, 12)
+TEXT_CHARS = 72  # what B-E show of a text value; longer ones continue on the next row
 
 
 def _width(values: Sequence[Any], fmt: str | None) -> int:
@@ -115,14 +168,19 @@ def _width(values: Sequence[Any], fmt: str | None) -> int:
     return longest
 
 
-def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
+def _signed(fmt: str) -> str:
+    return fmt if ";" in fmt else f"+{fmt};-{fmt};{fmt}"
+
+
+def _table_sheet(sheet: Worksheet, frame: pd.DataFrame, qualities: dict[str, str] | None = None) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    bold, grey = Font(bold=True), Font(color=GREY, size=8, italic=True)
+    bold, grey = Font(name=FONT, bold=True), Font(name=FONT, color=GREY, size=8, italic=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
+    kinds = frame["kind"].tolist() if "kind" in frame.columns else None  # compare_bridge: total or change
     for j, name in enumerate(frame.columns, start=1):
-        label, fmt = column_label(str(name))
+        label, fmt = column_label(str(name), qualities)
         top = sheet.cell(row=1, column=j, value=label)
         top.font, top.fill = bold, fill
         top.alignment = Alignment(wrap_text=True, vertical="top")
@@ -132,7 +190,10 @@ def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
         for i, value in enumerate(values, start=HEADER_ROWS + 1):
             if row_units is not None:  # a metric per row (compare_summary): its unit decides its format
                 fmt = FORMAT_BY_UNIT.get(str(row_units[i - HEADER_ROWS - 1]), GENERAL)
-                fmt = f"+{fmt};-{fmt};{fmt}" if name == "change" else fmt
+                fmt = _signed(fmt) if name == "change" else fmt
+            cell_fmt = fmt
+            if kinds is not None and fmt and kinds[i - HEADER_ROWS - 1] == "change":
+                cell_fmt = _signed(fmt)  # a step of the bridge is a change: shown with its sign
             if isinstance(value, float) and math.isnan(value):
                 continue
             if hasattr(value, "item"):  # numpy scalar -> Python
@@ -142,8 +203,8 @@ def _table_sheet(sheet: Worksheet, frame: pd.DataFrame) -> None:
             cell = sheet.cell(row=i, column=j, value=value)
             if isinstance(value, bool):
                 cell.number_format = BOOLEAN
-            elif fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-                cell.number_format = fmt
+            elif cell_fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = cell_fmt
         width = max(min(len(label), 22), len(str(name)) * 0.8, _width(values, fmt)) + 2
         sheet.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, width)
     sheet.row_dimensions[1].height = 30
@@ -166,51 +227,61 @@ def _landscape(sheet: Worksheet, pages_wide: int = 1) -> None:
 
 def _overview_sheet(sheet: Worksheet, overview: Overview) -> None:
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
-    sheet.cell(row=1, column=1, value=overview.title).font = Font(bold=True, size=14)
+    sheet.cell(row=1, column=1, value=overview.title).font = Font(name=FONT, bold=True, size=14)
     row = 3
-    widest = [0, 0, 0, 0, 0]
     for block in overview.blocks:
-        sheet.cell(row=row, column=1, value=block.title).font = Font(bold=True, size=12)
+        sheet.cell(row=row, column=1, value=block.title).font = Font(name=FONT, bold=True, size=12)
         row += 1
         if block.header:
-            for j, text in enumerate(block.header, start=1):
-                sheet.cell(row=row, column=j, value=text).font = Font(bold=True)
+            for j, text in enumerate(block.header):
+                cell = sheet.cell(row=row, column=j + 1, value=text)
+                cell.font = Font(name=FONT, bold=True)
+                if j in block.numeric:
+                    cell.alignment = Alignment(horizontal="right")
+                elif j == block.unit_column:
+                    cell.alignment = Alignment(horizontal="left", indent=1)
             row += 1
         for k, cells in enumerate(_wrapped(block.rows)):
             fmt = block.formats[k] if k < len(block.formats) else None
-            for j, value in enumerate(cells, start=1):
+            for j, value in enumerate(cells):
                 if isinstance(value, float) and math.isnan(value):
                     value = ""
-                cell = sheet.cell(row=row, column=j, value=value)
-                if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    cell.number_format = fmt
+                cell = sheet.cell(row=row, column=j + 1, value=value)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    cell.number_format = _signed(fmt or "#,##0.0") if j in block.signed else (fmt or "General")
                     cell.alignment = Alignment(horizontal="right")
-                text = f"{value:,.2f}" if isinstance(value, float) else str(value)
-                if j <= len(widest) and len(cells) != 1:
-                    widest[j - 1] = max(widest[j - 1], len(text))
+                elif j == block.unit_column:
+                    cell.alignment = Alignment(horizontal="left", indent=1)
+                elif block.mono and j > 0:
+                    cell.font = Font(name="DejaVu Sans Mono", size=8)
             row += 1
         row += 1
-    for j, width in enumerate(widest, start=1):
-        from openpyxl.utils import get_column_letter
-
-        sheet.column_dimensions[get_column_letter(j)].width = min(70, max(12, width + 2))
+    for j, width in enumerate(OVERVIEW_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(j)].width = width
     _landscape(sheet)
 
 
 def _wrapped(rows: list[list[Any]]) -> list[list[Any]]:
-    """Rows of one long text cell split into several rows: a cell's text overflowing far to the right would make
-    LibreOffice shrink the whole printed page to fit it (formats are per block row, so only single cells wrap)."""
+    """A row whose last cell is a long text continues on further rows (a cell's text overflowing far to the
+    right would make LibreOffice shrink the whole printed page to fit it). One text cell alone (a summary line)
+    runs across the sheet, WRAP_CHARS wide; a text value beside its label in the B-E span, TEXT_CHARS wide."""
     out: list[list[Any]] = []
     for cells in rows:
-        if len(cells) == 1 and isinstance(cells[0], str) and len(cells[0]) > WRAP_CHARS:
-            out.extend([line] for line in textwrap.wrap(cells[0], WRAP_CHARS, subsequent_indent="    "))
+        last = cells[-1] if cells else None
+        limit = WRAP_CHARS if len(cells) == 1 else TEXT_CHARS
+        if isinstance(last, str) and len(last) > limit:
+            lines = textwrap.wrap(last, limit, subsequent_indent="    ", break_on_hyphens=False)
+            out.append([*cells[:-1], lines[0]])
+            out.extend([*([""] * (len(cells) - 1)), line] for line in lines[1:])
         else:
             out.append(cells)
     return out
 
 
-def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overview) -> None:
+def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overview,
+                   qualities: dict[str, str] | None = None) -> None:
     """The overview sheet, then one formatted sheet per table (sheet name = table name)."""
     from openpyxl import Workbook
 
@@ -222,7 +293,7 @@ def write_workbook(path: Path, tables: dict[str, pd.DataFrame], overview: Overvi
         for column in frame.columns:
             if pd.api.types.is_float_dtype(frame[column]):
                 frame[column] = frame[column] + 0.0  # -0.0 would print as -0
-        _table_sheet(book.create_sheet(name[:31]), frame)
+        _table_sheet(book.create_sheet(name[:31]), frame, qualities)
     book.save(path)
 
 
@@ -241,12 +312,19 @@ def read_workbook(path: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _overrides(meta: dict[str, Any]) -> list[str]:
+    """The overrides applied, without the 'scenario: ' each carries in the manifest."""
+    scenario = str(meta.get("scenario", ""))
+    return [str(o)[len(scenario) + 2:] if scenario and str(o).startswith(f"{scenario}: ") else str(o)
+            for o in (meta.get("overrides") or [])]
+
+
 def _provenance(meta: dict[str, Any]) -> list[list[Any]]:
     versions = meta.get("versions") or {}
     rows = [["instance", meta.get("instance_name", "")], ["instance folder", meta.get("instance", "")],
             ["scenario", meta.get("scenario", "")]]
-    overrides = meta.get("overrides") or ["none"]
-    rows += [["overrides applied" if i == 0 else "", str(o)] for i, o in enumerate(overrides)]
+    overrides = _overrides(meta) or ["none"]
+    rows += [[f"overrides applied ({len(overrides)})" if i == 0 else "", o] for i, o in enumerate(overrides)]
     rows += [["status", f"{meta.get('status', '')} ({meta.get('termination', '')})"],
              ["versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))]]
     if meta.get("solver_options"):
@@ -281,9 +359,9 @@ def results_overview(tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> O
         formats += [FORMAT_BY_UNIT.get(unit) for _, _, unit in headline]
     title = f"{meta.get('instance_name', '')}: scenario {meta.get('scenario', '')}"
     return Overview(title, [
-        Block("Headline", rows, ["figure", "value", "unit"], formats),
+        Block("Headline", rows, ["figure", "value", "unit"], formats, numeric=(1,), unit_column=2),
         Block("What produced these results", _provenance(meta)),
-        Block("Input files (sha256)", _hashes(meta), ["file", "sha256"]),
+        Block("Input files (sha256)", _hashes(meta), ["file", "sha256"], mono=True),
         Block("Sheets", [[name, _SHEET_NOTES.get(name, "")] for name in tables], ["sheet", "one row per"]),
     ])
 
@@ -303,7 +381,8 @@ _SHEET_NOTES = {
 
 def results_writer(tables: dict[str, pd.DataFrame], meta: dict[str, Any]) -> Callable[[Path], None]:
     """Writer of a solve's workbook (results.xlsx)."""
-    return lambda path: write_workbook(path, tables, results_overview(tables, meta))
+    return lambda path: write_workbook(path, tables, results_overview(tables, meta),
+                                       quality_units(meta.get("instance")))
 
 
 def comparison_overview(comparison: Comparison, lines: list[str]) -> Overview:
@@ -311,22 +390,29 @@ def comparison_overview(comparison: Comparison, lines: list[str]) -> Overview:
     rows = [[m, b, c, d, u] for m, b, c, d, u in zip(summary["metric"], summary["base_value"], summary["case_value"],
                                                      summary["change"], summary["unit"])]
     formats = [FORMAT_BY_UNIT.get(u) for u in summary["unit"]]
-    sides = []
-    for label, res in ((comparison.base_label, comparison.base), (comparison.case_label, comparison.case)):
-        sides += [[f"{label}: {key}" if key else "", value] for key, value in _provenance(res.manifest)]
-        sides.append([f"{label}: results folder", str(res.path.resolve())])
-    hashes = [[name, digest, (comparison.case.manifest.get("input_sha256") or {}).get(name, "")]
-              for name, digest in _hashes(comparison.base.manifest)]
-    return Overview(lines[0], [
-        Block("Headline", rows, ["figure", comparison.base_label, comparison.case_label, "change", "unit"], formats),
-        Block("In ten seconds", [[line] for line in lines[1:]]),
-        Block("What produced these results", sides),
-        Block("Input files (sha256)", hashes, ["file", f"sha256 ({comparison.base_label})",
-                                               f"sha256 ({comparison.case_label})"]),
-        Block("Sheets", [[name, _SHEET_NOTES.get(name, "")] for name in comparison.tables], ["sheet", "one row per"]),
-    ])
+    blocks = [Block("Headline", rows, ["figure", comparison.base_label, comparison.case_label, "change", "unit"],
+                    formats, numeric=(1, 2, 3), signed=(3,), unit_column=4),
+              Block("In ten seconds", [[line] for line in lines[1:]])]
+    for label, side, res in ((comparison.base_label, "base", comparison.base),
+                             (comparison.case_label, "case", comparison.case)):
+        blocks.append(Block(f"What produced {label} (the {side})",
+                            [*_provenance(res.manifest), ["results folder", str(res.path.resolve())]]))
+    base_hashes = comparison.base.manifest.get("input_sha256") or {}
+    case_hashes = comparison.case.manifest.get("input_sha256") or {}
+    hashes: list[list[Any]] = []
+    for name in sorted(set(base_hashes) | set(case_hashes)):
+        b, c = base_hashes.get(name, ""), case_hashes.get(name, "")
+        hashes += [[name, b]] if b == c else [[name, f"{b} ({comparison.base_label})"],
+                                                ["", f"{c} ({comparison.case_label})"]]
+    same = base_hashes == case_hashes
+    blocks += [Block("Input files (sha256)" + (": the same in both cases" if same else ": they differ"), hashes,
+                     ["file", "sha256"], mono=True),
+               Block("Sheets", [[name, _SHEET_NOTES.get(name, "")] for name in comparison.tables],
+                     ["sheet", "one row per"])]
+    return Overview(lines[0], blocks)
 
 
 def comparison_writer(comparison: Comparison, lines: list[str]) -> Callable[[Path], None]:
     """Writer of a comparison's workbook (compare.xlsx)."""
-    return lambda path: write_workbook(path, comparison.tables, comparison_overview(comparison, lines))
+    return lambda path: write_workbook(path, comparison.tables, comparison_overview(comparison, lines),
+                                       quality_units(comparison.case.manifest.get("instance")))

@@ -17,6 +17,7 @@ from optimizer.cli import main
 from optimizer.xlsx_report import GENERAL, OVERVIEW, column_label, read_workbook
 
 from .conftest import INSTANCES
+from .test_compare import BANNED_MARGIN, TOY_MARGIN, H, L
 
 TOY = str(INSTANCES / "toy_two_crudes")
 TABLES = ("summary", "slate", "units", "unit_feeds", "blends", "products", "refineries", "constraints")
@@ -48,7 +49,9 @@ def solved(tmp_path_factory):
     ("delivered_cost_usd_per_bbl", "Delivered cost ($/bbl)", "#,##0.00"),
     ("margin_kusd_per_day", "Margin (kUSD/d)", "#,##0.0"),
     ("volume_change_kbd", "Volume change (kb/d)", "+#,##0.0;-#,##0.0;#,##0.0"),
-    ("utilization_change_pp", "Utilization change (percentage points)", "+0.0;-0.0;0.0"),
+    ("utilization_change_pp", "Utilisation change (percentage points)", "+0.0;-0.0;0.0"),
+    ("amount_kusd_per_day", "Amount (kUSD/d)", "#,##0.0"),
+    ("kusd_per_day", "Value (kUSD/d)", "#,##0.0"),  # a bare unit still gets its unit and format
     ("origin_united_states_kbd", "United States (kb/d)", "#,##0.0"),
     ("slate_api_deg", "Slate API (°API)", "0.0"),
     ("slate_sulfur_wt_pct", "Slate sulfur (wt %)", "0.000"),
@@ -118,11 +121,60 @@ def test_compare_workbook(solved):
     assert book.sheetnames[0] == OVERVIEW and "compare_bridge" in book.sheetnames
     overview = [c.value for row in book[OVERVIEW].iter_rows() for c in row if c.value is not None]
     assert overview[0] == "heavy_banned against base (toy_two_crudes)"
-    assert "by origin: +17.0 kb/d Alpha, -57.0 Beta" in overview
+    assert f"grades: {60 - L:+.0f} kb/d light, {-H:+.0f} heavy" in overview
     slate = book["compare_slate"]
     columns = [c.value for c in slate[2]]
     assert slate.cell(row=3, column=columns.index("volume_change_kbd") + 1).number_format == \
         "+#,##0.0;-#,##0.0;#,##0.0"
+    bridge = book["compare_bridge"]
+    columns = [c.value for c in bridge[2]]
+    amount, kind = columns.index("amount_kusd_per_day") + 1, columns.index("kind") + 1
+    assert bridge.cell(row=1, column=amount).value == "Amount (kUSD/d)"
+    for row in range(3, bridge.max_row + 1):  # a step with its sign, a margin without
+        fmt = bridge.cell(row=row, column=amount).number_format
+        assert fmt == ("#,##0.0" if bridge.cell(row=row, column=kind).value == "total" else "+#,##0.0;-#,##0.0;#,##0.0")
+
+
+def test_compare_overview_layout(solved):
+    """Numbers sit under right-aligned headers in narrow columns with the unit apart; changes carry a sign; the
+    override lines do not repeat the scenario; every input hash is there once."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = load_workbook(solved / "cmp" / "compare.xlsx")[OVERVIEW]
+    rows = {sheet.cell(row=r, column=1).value: r for r in range(1, sheet.max_row + 1)}
+    header = rows["figure"]
+    assert [sheet.cell(row=header, column=j).value for j in range(1, 6)] == ["figure", "base", "heavy_banned",
+                                                                             "change", "unit"]
+    for j in (2, 3, 4):
+        assert sheet.cell(row=header, column=j).alignment.horizontal == "right"
+        assert sheet.column_dimensions[get_column_letter(j)].width <= 20
+    margin = rows["coast margin"]
+    base, case = (sheet.cell(row=margin, column=j).value for j in (2, 3))
+    assert (base, case) == pytest.approx((TOY_MARGIN, BANNED_MARGIN))
+    assert sheet.cell(row=margin, column=4).value == pytest.approx(BANNED_MARGIN - TOY_MARGIN)
+    assert sheet.cell(row=margin, column=4).number_format == "+#,##0.0;-#,##0.0;#,##0.0"
+    assert all(sheet.cell(row=margin, column=j).alignment.horizontal == "right" for j in (2, 3, 4))
+    assert sheet.cell(row=margin, column=5).value == "kUSD/d"
+    assert sheet.cell(row=margin, column=5).alignment.indent >= 1  # not touching the number before it
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    meta = json.loads((solved / "banned" / "manifest.json").read_text())
+    for override in meta["overrides"]:  # "heavy_banned: add policy ban_heavy" under heavy_banned's heading
+        scenario, what = override.split(": ", 1)
+        assert what in texts and override not in texts
+    for digest in meta["input_sha256"].values():
+        assert sum(t.startswith(digest) for t in texts) == 1
+
+
+def test_quality_columns_carry_the_quality_unit(tmp_path):
+    textbook = INSTANCES / "textbook_refinery"
+    assert run("solve", str(textbook), "--format", "xlsx", "--out", str(tmp_path / "x")).exit_code == 0
+    units = pd.read_csv(textbook / "qualities.csv", keep_default_na=False).set_index("quality_id")["unit"]
+    products = load_workbook(tmp_path / "x" / "results.xlsx")["products"]
+    labels = {products.cell(row=2, column=j).value: products.cell(row=1, column=j).value
+              for j in range(1, products.max_column + 1)}
+    for quality, unit in units.items():
+        shown = "dimensionless" if unit in ("", "-") else unit
+        assert labels[f"{quality}_min"].endswith(f"minimum ({shown})"), labels[f"{quality}_min"]
 
 
 def pdf_text(workbook: Path, tmp_path: Path) -> str:
@@ -152,5 +204,6 @@ def test_solve_workbook_opens_in_libreoffice(solved, tmp_path):
 def test_compare_workbook_opens_in_libreoffice(solved, tmp_path):
     text = pdf_text(solved / "cmp" / "compare.xlsx", tmp_path)
     assert "heavy_banned against base (toy_two_crudes)" in text
-    assert "by origin: +17.0 kb/d Alpha, -57.0 Beta" in text
-    assert "Volume change (kb/d)" in text and "-57.0" in text and "+17.0" in text
+    assert f"{60 - L:+.0f} kb/d Alpha, {-H:+.0f} Beta; coast margin" in text  # the headline
+    assert "Volume change (kb/d)" in text and f"{-H:,.1f}" in text and f"{60 - L:+,.1f}" in text
+    assert "Amount (kUSD/d)" in text and f"{BANNED_MARGIN - TOY_MARGIN:+,.1f}" in text
