@@ -252,6 +252,8 @@ def _overview_sheet(sheet: Worksheet, overview: Overview) -> None:
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     cell.number_format = _signed(fmt or "#,##0.0") if j in block.signed else (fmt or "General")
                     cell.alignment = Alignment(horizontal="right")
+                elif j in block.numeric:  # a word in a column of numbers ("optimal") lines up with them
+                    cell.alignment = Alignment(horizontal="right")
                 elif j == block.unit_column:
                     cell.alignment = Alignment(horizontal="left", indent=1)
                 elif block.mono and j > 0:

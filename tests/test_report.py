@@ -23,6 +23,7 @@ from optimizer.svg_charts import CHANGE_CAP_PP, nice_ticks, number, tick_decimal
 
 from .chromium import available, render
 from .conftest import INSTANCES
+from .test_compare import check_flagship_summary
 
 TOY = str(INSTANCES / "toy_two_crudes")
 FLAGSHIP = str(INSTANCES / "gulf_coast_2026")
@@ -519,6 +520,7 @@ def test_flagship_sanctions_against_open_in_the_browser(flagship, tmp_path):
     check_margin_changes(data, case, base)
     check_binding_tables(data, case, base)
     check_summary(data, case, base)
+    check_flagship_summary(["", data["headline"], *data["summary"]], base, case)  # the CSVs' own figures
     check_readable(data)
     origins = {b["key"]: {s["series"]: s["value"] for s in b["segs"]} for b in data["origins"]}
     for label, folder in (("sanctions_2025", base), ("open_venezuela", case)):
