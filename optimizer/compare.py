@@ -286,6 +286,8 @@ def constraint_state(frame: pd.DataFrame) -> pd.DataFrame:
     frame["binding"] = frame["at"].isin(["lower", "upper"])
     frame["dual_unique"] = [unique_flag(x) for x in frame["dual_unique"]] if "dual_unique" in frame.columns \
         else [None] * len(frame)
+    if "limit_value" not in frame.columns:  # newer solves record a quality limit's level
+        frame["limit_value"] = math.nan
     return frame
 
 
@@ -411,8 +413,8 @@ def plant_value(row: Any, dual: float, at: str, refineries: pd.DataFrame, produc
             return PlantValue(per_deg, unit, per_deg * 0.01 * max(abs(api), 1.0))
         per_unit = relief * run * 141.5 / (api + 131.5)
         level = float(refineries["slate_sulfur_wt_pct"][r]) if family == "slate_sulfur_max" \
-            and "slate_sulfur_wt_pct" in refineries else math.nan
-        return PlantValue(per_unit, unit, per_unit * 0.01 * level)
+            and "slate_sulfur_wt_pct" in refineries else _limit_level(row)
+        return PlantValue(per_unit, unit, per_unit * 0.01 * abs(level))
     if family in ("blend_spec_min", "blend_spec_max", "product_ratio_min", "product_ratio_max"):
         ratio = family.startswith("product_ratio")
         product = _cell(row, "ref_product_id" if ratio else "product_id")
@@ -420,12 +422,22 @@ def plant_value(row: Any, dual: float, at: str, refineries: pd.DataFrame, produc
         volume = float(products["volume_kbd"][key]) if key in products.index else 0.0
         per_unit = relief * volume
         if ratio:
-            return PlantValue(per_unit, unit, math.nan)
+            return PlantValue(per_unit, unit, per_unit * 0.01 * abs(_limit_level(row)))
         column = f"{_cell(row, 'quality_id')}_{'min' if family.endswith('min') else 'max'}"
         mine = (r, _cell(row, "product_id"))
         level = float(products[column][mine]) if column in products and mine in products.index else math.nan
         return PlantValue(per_unit * 0.01 * abs(level), unit, per_unit * 0.01 * abs(level))
     return PlantValue(relief, unit, math.nan)
+
+
+def _limit_level(row: Any) -> float:
+    """The limit's own level where constraints.csv records it (`limit_value`, written by newer solves), else NaN:
+    the result tables hold no TAN of the slate nor a ratio's level."""
+    value = row.get("limit_value", math.nan) if hasattr(row, "get") else math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _value_unit(family: str, row: Any) -> str:
@@ -453,7 +465,7 @@ def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     is worth); `base/case_dual_unique` are false where HiGHS ranging says the value is not unique."""
     keys = ["family", *INDEX_COLUMNS]
     b, c = constraint_state(base.tables["constraints"]), constraint_state(case.tables["constraints"])
-    cols = [*keys, "body", "lower", "upper", "slack", "dual", "dual_unique", "at", "binding"]
+    cols = [*keys, "body", "lower", "upper", "slack", "dual", "dual_unique", "limit_value", "at", "binding"]
     merged = b[cols].merge(c[cols], on=keys, how="outer", suffixes=("_base", "_case"), indicator=True, sort=False)
     out = merged[keys].copy()
     out["presence"] = merged["_merge"].map({"both": "both", "left_only": "base only", "right_only": "case only"})
@@ -474,15 +486,16 @@ def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     out.loc[now & (out["presence"] == "case only"), "binding_change"] = "added, binding"
     out.loc[was & (out["presence"] == "base only"), "binding_change"] = "removed, was binding"
     moved = out["dual_change"].abs() >= DUAL_MOVED_TOL
-    out = out[moved | (out["binding_change"] != "")].reset_index(drop=True)
+    keep = moved | (out["binding_change"] != "")
+    out, merged = out[keep].reset_index(drop=True), merged[keep].reset_index(drop=True)
     upper = out["case_upper"].where(out["case_upper"].notna(), out["base_upper"])
     out["limit"] = [limit_name({**row, "upper": up}, row["case_at"] or row["base_at"])
                     for row, up in zip(out.to_dict("records"), upper)]
     for side, res in (("base", base), ("case", case)):
         refineries, products = _side_context(res)
-        values = [plant_value({**row, "lower": row[f"{side}_lower"], "upper": row[f"{side}_upper"]},
-                              row[f"{side}_dual"], row[f"{side}_at"], refineries, products)
-                  for row in out.to_dict("records")]
+        values = [plant_value({**row, "lower": row[f"{side}_lower"], "upper": row[f"{side}_upper"],
+                               "limit_value": level}, row[f"{side}_dual"], row[f"{side}_at"], refineries, products)
+                  for row, level in zip(out.to_dict("records"), merged[f"limit_value_{side}"])]
         out[f"{side}_marginal_value"] = [v.value for v in values]
         out[f"{side}_worth_1pct_kusd_per_day"] = [v.worth_1pct_kusd_per_day for v in values]
         out["marginal_value_unit"] = [v.unit for v in values]
