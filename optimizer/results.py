@@ -69,7 +69,9 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     # one row per (refinery, crude) pair: built column by column (the largest table by far)
     pairs = d.PAIRS
     buy_rc = rc.get("Buy", {})
-    ranges = [_price_range(res, d, r, c) for r, c in pairs] if res.ranging is not None else None
+    ranges = [_price_range(res, d, r, c, (r, c) in banned and buy[(r, c)] <= ZERO_KBD) for r, c in pairs] \
+        if res.ranging is not None else None
+    delivered = [d.delivered_usd_per_bbl(r, c) for r, c in pairs]
     slate = pd.DataFrame({
         "refinery_id": [r for r, _ in pairs], "crude_id": [c for _, c in pairs],
         "origin": [d.origin[c] for _, c in pairs], "allowed": [pair not in banned for pair in pairs],
@@ -78,12 +80,16 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
         "fob_usd_per_bbl": [d.fob_usd_per_bbl[c] for _, c in pairs],
         "freight_usd_per_bbl": [d.freight_usd_per_bbl[pair] for pair in pairs],
         "tariff_usd_per_bbl": [d.tariff_usd_per_bbl[pair] for pair in pairs],
-        "delivered_cost_usd_per_bbl": [d.delivered_usd_per_bbl(r, c) for r, c in pairs],
+        "delivered_cost_usd_per_bbl": delivered,
         "reduced_cost_usd_per_bbl": [buy_rc.get(pair, math.nan) for pair in pairs],
         "delivered_valid_from_usd_per_bbl": [x["delivered_valid_from_usd_per_bbl"] for x in ranges]
         if ranges is not None else [math.nan] * len(pairs),
         "delivered_valid_to_usd_per_bbl": [x["delivered_valid_to_usd_per_bbl"] for x in ranges]
         if ranges is not None else [math.nan] * len(pairs),
+        # today's price at an end of its range: any move past it changes the plan's basis, and where that
+        # change is a tie the volume shown is one of several optimal volumes (crudeslate value gives the range)
+        "price_at_range_end": [_at_range_end(x, price) for x, price in zip(ranges, delivered)]
+        if ranges is not None else [""] * len(pairs),
     })
 
     feeds = {k: _clean(x) for k, x in v["Feed"].items()}
@@ -97,12 +103,12 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
             "utilization_pct": 100.0 * unit_feed[(r, u)] / d.unit_capacity_kbd[(r, u)]
             if d.unit_capacity_kbd[(r, u)] > 0 else math.nan,
             "marginal_value_usd_per_bbl": duals.get("unit_capacity", {}).get((r, u), math.nan),
-            **_capacity_range(res, (r, u)),
+            **_capacity_range(res, (r, u), unit_feed[(r, u)]),
         }
         for r, u in d.UNITS
     ], columns=["refinery_id", "unit_id", "unit_type", "feed_kbd", "capacity_kbd", "utilization_pct",
                 "marginal_value_usd_per_bbl", "capacity_valid_from_kbd", "capacity_valid_to_kbd",
-                "marginal_value_unique"])
+                "marginal_value_unique", "binding_side"])
     unit_feeds = pd.DataFrame([{"refinery_id": r, "unit_id": u, "stream_id": f, "feed_kbd": x}
                                for (r, u, f), x in feeds.items()],
                               columns=["refinery_id", "unit_id", "stream_id", "feed_kbd"])
@@ -168,6 +174,7 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     refineries = pd.DataFrame(refinery_rows)
 
     constraint_rows = []
+    sums = _plan_sums(d, res)
     for family, index_names in CONSTRAINT_INDEX.items():
         for index, row in res.constraint_rows.get(family, {}).items():
             keys = index if isinstance(index, tuple) else (index,)
@@ -181,10 +188,13 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
                           "upper": math.nan if upper is None else upper, "slack": slack,
                           "dual": duals.get(family, {}).get(index, math.nan)})
             entry.update(_row_range(res, family, index))
+            entry.update(_limit_columns(d, res, sums, family, index, entry["dual"]))
             constraint_rows.append(entry)
     constraints = pd.DataFrame(constraint_rows, columns=["family", *INDEX_COLUMNS, "body", "lower", "upper",
                                                          "slack", "dual", "binding_side", "bound_valid_from",
-                                                         "bound_valid_to", "dual_unique"])
+                                                         "bound_valid_to", "dual_unique", "degenerate_side",
+                                                         "limit_value", "limit_unit", "marginal_value_per_limit_unit",
+                                                         "limit_valid_from", "limit_valid_to"])
 
     origins = sorted(set(d.origin.values()))
     summary_row: dict[str, Any] = {
@@ -198,6 +208,10 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
         summary_row[origin_column(o)] = sum(by_origin[o])
     summary_row.update({"build_seconds": res.build_seconds, "solve_seconds": res.solve_seconds,
                         "simplex_iterations": res.iterations})
+    if res.ranging is not None:  # ties: other plans may earn the same margin; degenerate basics: duals not unique
+        summary_row.update({"alternative_optima_possible": res.ranging.zero_reduced_costs_off_basis > 0,
+                            "zero_reduced_costs_off_basis": res.ranging.zero_reduced_costs_off_basis,
+                            "degenerate_basics": res.ranging.basic_at_bound})
     summary = pd.DataFrame([summary_row])
 
     tables = {"summary": summary, "slate": slate, "units": units, "unit_feeds": unit_feeds, "blends": blends,
@@ -207,27 +221,61 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     return tables
 
 
-def _price_range(res: SolveResult, d: ModelData, r: str, c: str) -> dict[str, float]:
-    """Delivered-price interval over which the plan stays optimal (objective coefficient = -(price + cost))."""
+def _price_range(res: SolveResult, d: ModelData, r: str, c: str, banned: bool = False) -> dict[str, float]:
+    """Delivered-price interval over which the plan stays optimal (objective coefficient = -(price + cost)).
+    A banned pair taking nothing: the plan does not depend on its price at all (-inf to inf)."""
     if res.ranging is None or (r, c) not in res.ranging.cost.get("Buy", {}):
         return {"delivered_valid_from_usd_per_bbl": math.nan, "delivered_valid_to_usd_per_bbl": math.nan}
+    if banned:
+        return {"delivered_valid_from_usd_per_bbl": -math.inf, "delivered_valid_to_usd_per_bbl": math.inf}
     lo, hi = res.ranging.cost["Buy"][(r, c)]
     unit_cost = d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0
     return {"delivered_valid_from_usd_per_bbl": -hi - unit_cost, "delivered_valid_to_usd_per_bbl": -lo - unit_cost}
 
 
+def _at_range_end(price_range: dict[str, float], price: float) -> bool:
+    lo, hi = price_range["delivered_valid_from_usd_per_bbl"], price_range["delivered_valid_to_usd_per_bbl"]
+    tol = 1e-6 * max(1.0, abs(price))
+    return bool(abs(price - lo) <= tol or abs(hi - price) <= tol)
+
+
 def _row_range(res: SolveResult, family: str, index: Any) -> dict[str, Any]:
     if res.ranging is None or index not in res.ranging.rows.get(family, {}):
-        return {"binding_side": "", "bound_valid_from": math.nan, "bound_valid_to": math.nan, "dual_unique": ""}
+        return {"binding_side": "", "bound_valid_from": math.nan, "bound_valid_to": math.nan, "dual_unique": "",
+                "degenerate_side": ""}
     row = res.ranging.rows[family][index]
     return {"binding_side": row.side, "bound_valid_from": row.valid_from, "bound_valid_to": row.valid_to,
-            "dual_unique": row.unique}
+            "dual_unique": row.unique, "degenerate_side": row.degenerate_side}
 
 
-def _capacity_range(res: SolveResult, key: tuple[str, str]) -> dict[str, Any]:
+def _plan_sums(d: ModelData, res: SolveResult) -> Any:
+    from optimizer.ranging import plan_sums
+
+    return plan_sums(d, res.values) if res.duals else None
+
+
+def _limit_columns(d: ModelData, res: SolveResult, sums: Any, family: str, index: Any, dual: float) -> dict[str, Any]:
+    """Diet, spec and ratio rows in the limit's own unit (optimizer.ranging.limit_terms); blank for others."""
+    from optimizer.ranging import limit_terms
+
+    rng = res.ranging.rows.get(family, {}).get(index) if res.ranging is not None else None
+    terms = limit_terms(d, sums, family, index, dual, rng) if sums is not None and math.isfinite(dual) else None
+    if terms is None:
+        return {"limit_value": math.nan, "limit_unit": "", "marginal_value_per_limit_unit": math.nan,
+                "limit_valid_from": math.nan, "limit_valid_to": math.nan}
+    return {"limit_value": terms.limit, "limit_unit": terms.unit, "marginal_value_per_limit_unit": terms.marginal_value,
+            "limit_valid_from": terms.valid_from, "limit_valid_to": terms.valid_to}
+
+
+def _capacity_range(res: SolveResult, key: tuple[str, str], feed: float = math.nan) -> dict[str, Any]:
+    """The capacity's validity range. At its minimum feed the capacity does not bind: its value (0) holds
+    from the feed up (the row's range there is the minimum feed's, in constraints.csv)."""
     row = _row_range(res, "unit_capacity", key)
+    if row["binding_side"] == "lower":
+        return {"capacity_valid_from_kbd": feed, "capacity_valid_to_kbd": math.inf, "marginal_value_unique": True,
+                "binding_side": "lower"}
     return {"capacity_valid_from_kbd": row["bound_valid_from"], "capacity_valid_to_kbd": row["bound_valid_to"],
-            "marginal_value_unique": row["dual_unique"]}
+            "marginal_value_unique": row["dual_unique"], "binding_side": row["binding_side"]}
 
 
 def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:
