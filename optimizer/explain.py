@@ -1,10 +1,19 @@
 """Why this plan, and why no plan, in the words a planner uses.
 
 Feasible: the binding limits ranked by what a 1 % relaxation of each is worth per day (one scale for
-capacities, quality limits and rules alike), each said in a sentence with its marginal value and the
-range over which that value holds. Infeasible: an irreducible infeasible subsystem from HiGHS, each
-member mapped back to the instance (file, row, column) and to the scenario overrides that touched it;
-`--elastic` prices slack on every soft limit and reports the cheapest relaxation that makes a plan.
+capacities, quality limits and rules alike; a limit of 0, such as a ban, counts 1 kb/d), each said in
+a sentence with its marginal value in the limit's own unit, the range over which that value holds,
+and what the limit holds back: a re-solve with the limit relaxed a little names the crudes that
+would move ("that is why Merey 16 stops at 106.5 kb/d"). Where the optimum is degenerate at a limit,
+the value of one unit more and of one unit less differ; both are measured by re-solving and said.
+
+Infeasible: an irreducible infeasible subsystem from HiGHS (strategy "from LP" refined to an
+irreducible set: drop any one member and the rest can hold; `--iis fast` skips the refinement, and
+the set may then hold more than it needs), each member mapped back to the instance (file, row,
+column) and to the scenario overrides that touched it. `--elastic` prices slack on every soft limit,
+in percent of the limit (a 10 % larger coker costs as much as a 10 % wider sulfur limit), and reports
+the cheapest relaxation that makes a plan, in the limit's own unit. Bans are legal rules and stay
+hard unless `--soften-bans` is given.
 """
 
 from __future__ import annotations
@@ -16,23 +25,32 @@ from typing import Any
 
 import click
 import highspy
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimizer.data import ModelData, derive, specific_gravity
+from optimizer.data import ModelData, api_from_sg, derive, scope_text, specific_gravity
 from optimizer.instance import Instance
 from optimizer.model import CONSTRAINT_INDEX, build_model
 from optimizer.paths import matching_rows, parse_override
+from optimizer.ranging import LIMIT_FAMILIES, RowRange, bound_step, limit_terms, plan_sums
 from optimizer.results import write_atomic
 from optimizer.run import resolve_all
-from optimizer.solve import INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver, pyomo_status
+from optimizer.solve import EXIT_CODES, INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, SlateSolver, _solver, pyomo_status
 from optimizer.validate import load_instance
 
 DEFINITIONS = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")  # not limits: never soft
 SOFT = tuple(f for f in CONSTRAINT_INDEX if f not in DEFINITIONS)
-ELASTIC_PENALTY_KUSD_PER_UNIT = 1e4  # far above any margin: slack is used only where nothing else works
-IIS_STRATEGY_FAST = 2  # HiGHS kIisStrategyFromLp; see PYOMO-HIGHS-NOTES.md for the cost of the exact one
+VOLUME_FAMILIES = ("crude_unit_capacity", "unit_capacity", "product_sales", "refinery_product_sales",
+                   "crude_availability", "crude_tier_volume", "link_capacity", "policy_cap", "policy_floor")
+ELASTIC_PENALTY_KUSD_PER_PCT = 1e4  # per 1 % of a limit relaxed: far above any margin it could buy
+IIS_EXACT = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
+IIS_FAST = int(highspy.IisStrategy.kIisStrategyFromLp)  # a conflicting set, not reduced to an irreducible one
+IIS_STRATEGIES = {"exact": IIS_EXACT, "fast": IIS_FAST}
 DUAL_ZERO = 1e-7
+WORTH_ZERO_KUSD_PER_DAY = 0.05  # limits whose 1 % relaxation is worth less are not printed (still in the CSV)
+STEP_FRACTION = 1e-4  # a one-sided value is measured over a step of this share of the bound (at least this much)
+MOVER_KBD = 1e-3  # crude moves smaller than this per unit of relaxation are not named
 
 
 @dataclass
@@ -43,14 +61,18 @@ class Source:
 
     def where(self, instance: Instance) -> str:
         file, line = instance.origin(self.table, self.row_id)
-        return f"{file} row {line}, column {self.column}" if line else f"{file}, column {self.column}"
+        if line:
+            return f"{file} row {line}, column {self.column}"
+        if file == self.table:  # no row in the instance (a table the instance does not have)
+            return f"{file}.csv, column {self.column}"
+        return f"{file}, column {self.column}"
 
 
 def _keys(index: Any) -> tuple:
     return index if isinstance(index, tuple) else (index,)
 
 
-def source_of(family: str, index: Any, side: str) -> list[Source]:
+def source_of(family: str, index: Any, side: str, instance: Instance | None = None) -> list[Source]:
     """The input cells that set a constraint row's bound."""
     k = _keys(index)
     upper = side in ("upper", "equality")
@@ -62,6 +84,10 @@ def source_of(family: str, index: Any, side: str) -> list[Source]:
                    "sulfur_plant": "sulfur_plant_capacity_t_per_day"}
     if family in by_refinery:
         return [Source("refineries", k[0], by_refinery[family])]
+    if family == "crude_tier_split":  # the crude's supply curve: every tranche of it
+        tiers = instance.tables["crude_tiers"] if instance is not None else None
+        ids = [row for row in tiers.index if str(tiers.at[row, "crude_id"]) == str(k[0])] if tiers is not None else []
+        return [Source("crude_tiers", row, "volume_kbd") for row in ids] or [Source("crude_tiers", joined, "crude_id")]
     table_row = {
         "stream_balance": ("streams", str(k[-1]), "kind"),
         "unit_capacity": ("units", joined, "capacity_kbd" if upper else "min_feed_kbd"),
@@ -74,7 +100,6 @@ def source_of(family: str, index: Any, side: str) -> list[Source]:
         "product_sales": ("products", joined, "max_sales_kbd" if upper else "min_sales_kbd"),
         "refinery_product_sales": ("product_limits", joined, "max_sales_kbd" if upper else "min_sales_kbd"),
         "crude_availability": ("crudes", joined, "availability_kbd"),
-        "crude_tier_split": ("crude_tiers", joined, "crude_id"),
         "crude_tier_volume": ("crude_tiers", joined, "volume_kbd"),
         "link_capacity": ("links", joined, "capacity_kbd"),
         "policy_cap": ("policies", joined, "volume_kbd"),
@@ -103,6 +128,13 @@ def _name(instance: Instance, table: str, row_id: str) -> str:
     return row_id
 
 
+def _crude(instance: Instance, crude: str) -> str:
+    frame = instance.tables["crudes"]
+    if "name" in frame.columns and crude in frame.index and frame.at[crude, "name"]:
+        return str(frame.at[crude, "name"])
+    return crude
+
+
 def describe_row(instance: Instance, d: ModelData, family: str, index: Any, side: str) -> str:
     """The constraint in plant words (what is at its limit)."""
     k = _keys(index)
@@ -125,13 +157,17 @@ def describe_row(instance: Instance, d: ModelData, family: str, index: Any, side
         return f"the sulfur plant at {ref} is full"
     if family in ("blend_spec_min", "blend_spec_max"):
         bound = "minimum" if family.endswith("min") else "maximum"
-        return f"{k[1]} at {ref} is blended exactly to its {bound} {k[2]}"
+        low, high = d.specs[(k[1], k[2])]
+        level = low if family.endswith("min") else high
+        return f"{_name(instance, 'products', k[1])} at {ref} is blended exactly to its {bound} {k[2]} of {level:g}"
     if family in ("product_ratio_min", "product_ratio_max"):
-        return f"at {ref} the ratio of {k[1]} to {k[2]} is at its {'minimum' if family.endswith('min') else 'maximum'}"
+        return (f"at {ref} the ratio of {_name(instance, 'products', k[1])} to {_name(instance, 'products', k[2])} "
+                f"is at its {'minimum' if family.endswith('min') else 'maximum'}")
     if family == "product_sales":
-        return f"coast sales of {k[0]} are at their {'minimum' if at_min else 'market limit'}"
+        limit = "minimum" if at_min else "market limit"
+        return f"coast sales of {_name(instance, 'products', k[0])} are at their {limit}"
     if family == "refinery_product_sales":
-        return f"sales of {k[1]} at {ref} are at their {'minimum' if at_min else 'limit'}"
+        return f"sales of {_name(instance, 'products', k[1])} at {ref} are at their {'minimum' if at_min else 'limit'}"
     if family == "crude_availability":
         return f"all the {_name(instance, 'crudes', k[0])} on offer is taken"
     if family == "crude_tier_volume":
@@ -153,12 +189,12 @@ def describe_limit(instance: Instance, d: ModelData, family: str, index: Any, si
     k = _keys(index)
     ref = _name(instance, "refineries", k[0]) if CONSTRAINT_INDEX[family][0] == "refinery_id" else ""
     at_min = side == "lower"
+    limit = "at least" if at_min else "at most"
     if family == "crude_unit_capacity":
         value = d.refinery[k[0]]["crude_min_run_kbd" if at_min else "crude_capacity_kbd"]
-        return f"the crude unit at {ref} must run {'at least' if at_min else 'at most'} {value:g} kb/d"
+        return f"the crude unit at {ref} must run {limit} {value:g} kb/d"
     if family == "unit_capacity":
         value = d.unit_min_feed_kbd[(k[0], k[1])] if at_min else d.unit_capacity_kbd[(k[0], k[1])]
-        limit = "at least" if at_min else "at most"
         return f"the {d.unit_type[(k[0], k[1])]} unit {k[1]} at {ref} takes {limit} {value:g} kb/d"
     if family == "crude_availability":
         return f"at most {d.availability_kbd[k[0]]:g} kb/d of {_name(instance, 'crudes', k[0])} is on offer"
@@ -166,106 +202,277 @@ def describe_limit(instance: Instance, d: ModelData, family: str, index: Any, si
         kind, volume, _ = d.rules[k[0]]
         rule = instance.tables["policies"].loc[k[0]]
         what = f" ({rule['description']})" if rule["description"] else ""
-        from optimizer.data import scope_text
-
         if kind == "ban":
             return f"policy ban {k[0]}{what} forbids {scope_text(rule)}"
-        limit = "at most" if kind == "cap" else "at least"
-        return f"policy {kind} {k[0]}{what} allows {limit} {volume:g} kb/d of {scope_text(rule)}"
+        words = "at most" if kind == "cap" else "at least"
+        return f"policy {kind} {k[0]}{what} allows {words} {volume:g} kb/d of {scope_text(rule)}"
     if family == "product_sales":
         value = d.product_min_kbd[k[0]] if at_min else d.product_max_kbd[k[0]]
-        return f"coast sales of {k[0]} must be {'at least' if at_min else 'at most'} {value:g} kb/d"
+        return f"coast sales of {_name(instance, 'products', k[0])} must be {limit} {value:g} kb/d"
+    if family == "refinery_product_sales":
+        low, high = d.product_limits[(k[0], k[1])]
+        return (f"sales of {_name(instance, 'products', k[1])} at {ref} must be {limit} "
+                f"{(low if at_min else high):g} kb/d")
+    if family in ("slate_api_min", "slate_api_max"):
+        api = d.refinery[k[0]]["api_min_deg" if family == "slate_api_min" else "api_max_deg"]
+        return f"the crude slate at {ref} must be {'at least' if family == 'slate_api_min' else 'at most'} API {api:g}"
+    if family == "slate_sulfur_max":
+        return f"the crude slate at {ref} may hold at most {d.refinery[k[0]]['sulfur_max_wt_pct']:g} wt% sulfur"
+    if family == "slate_tan_max":
+        return f"the crude slate at {ref} may have a TAN of at most {d.refinery[k[0]]['tan_max_mg_koh_per_g']:g}"
+    if family == "sulfur_plant":
+        return (f"the sulfur plant at {ref} takes at most "
+                f"{d.refinery[k[0]]['sulfur_plant_capacity_t_per_day']:g} t/d of sulfur")
+    if family in ("blend_spec_min", "blend_spec_max"):
+        low, high = d.specs[(k[1], k[2])]
+        words, level = ("at least", low) if family.endswith("min") else ("at most", high)
+        return f"{_name(instance, 'products', k[1])} at {ref} must have {words} {level:g} {k[2]}"
+    if family in ("product_ratio_min", "product_ratio_max"):
+        low, high = d.ratios[(k[1], k[2])]
+        words, level = ("at least", low) if family.endswith("min") else ("at most", high)
+        return (f"at {ref}, {_name(instance, 'products', k[1])} must be {words} {level:g} x "
+                f"{_name(instance, 'products', k[2])}")
+    if family == "crude_tier_volume":
+        return (f"tranche {k[1]} of {_name(instance, 'crudes', k[0])}'s supply curve holds at most "
+                f"{d.tiers[(k[0], k[1])][0]:g} kb/d")
+    if family == "crude_tier_split":
+        return f"what is bought of {_name(instance, 'crudes', k[0])} must come from its supply tranches"
+    if family == "link_capacity":
+        return f"{_name(instance, 'links', k[0])} carries at most {d.link_capacity_kbd[k[0]]:g} kb/d"
+    if family == "stream_balance":
+        return f"every barrel of {k[1]} made at {ref} must be used, and every barrel used made"
+    if family == "product_make":
+        return f"{_name(instance, 'products', k[1])} sold at {ref} must be blended from its components"
+    if family == "product_recipe":
+        return f"{_name(instance, 'products', k[1])} at {ref} is made to its fixed recipe ({k[2]})"
     return describe_row(instance, d, family, index, side)
 
 
-def _relaxation_scale(d: ModelData, res: Any, family: str, index: Any, bound: float | None) -> tuple[float, str]:
-    """(amount of the row's bound in 1 % of the limit, how to say that amount)."""
-    k = _keys(index)
-    run = sum(res.values["Buy"][(k[0], c)] for c in d.CRUDES) if CONSTRAINT_INDEX[family][0] == "refinery_id" else 0
-    if family == "slate_sulfur_max":
-        mass = sum(res.values["Buy"][(k[0], c)] * d.sg[c] for c in d.CRUDES)
-        limit = d.refinery[k[0]]["sulfur_max_wt_pct"] or 0.0
-        return 0.01 * limit * mass, f"{0.01 * limit:.3g} wt% sulfur"
-    if family == "slate_tan_max":
-        mass = sum(res.values["Buy"][(k[0], c)] * d.sg[c] for c in d.CRUDES)
-        limit = d.refinery[k[0]]["tan_max_mg_koh_per_g"] or 0.0
-        return 0.01 * limit * mass, f"{0.01 * limit:.3g} mg KOH/g TAN"
+# -- feasible: the binding limits -------------------------------------------------------------------
+
+
+def _unit_words(family: str, terms: Any) -> str:
+    if terms is not None:
+        return terms.unit
+    return "t/d of sulfur" if family == "sulfur_plant" else "kb/d"
+
+
+def _relax_sign(side: str, dual: float) -> int:
+    """+1 when relaxing the limit raises its bound (an upper limit), -1 when it lowers it (a lower limit)."""
+    if side == "upper":
+        return 1
+    if side == "lower":
+        return -1
+    return 1 if dual > 0 else -1
+
+
+@dataclass
+class Binding:
+    family: str
+    index: Any
+    row: int
+    side: str
+    dual: float
+    rng: RowRange
+    terms: Any  # LimitTerms for diet, spec and ratio rows
+    relax_value: float  # d(margin)/d(relaxation), per unit of the limit (kb/d, t/d, deg API, wt%, ...)
+    tighten_value: float  # d(margin lost)/d(tightening), same unit
+    one_pct: float  # 1 % of the limit in its unit (1 kb/d for a limit of 0)
+    worth: float  # kUSD/d a 1 % relaxation is worth
+
+
+def _per_limit_unit(family: str, terms: Any, rate_per_row_unit: float, d: ModelData, index: Any) -> float:
+    """A rate per unit of the row's bound as a rate per unit of the limit (both as 'relaxing')."""
+    if terms is None:
+        return rate_per_row_unit
     if family in ("slate_api_min", "slate_api_max"):
-        api = d.refinery[k[0]]["api_min_deg" if family == "slate_api_min" else "api_max_deg"] or 0.0
-        step = 0.01 * max(abs(api), 1.0)
-        delta_sg = abs(specific_gravity(api - step) - specific_gravity(api))
-        return delta_sg * run, f"{step:.2g} degrees API"
-    if family in ("blend_spec_min", "blend_spec_max", "product_ratio_min", "product_ratio_max"):
-        volume = res.values["Sell"][(k[0], k[1])] if family.startswith("blend") else res.values["Sell"][(k[0], k[2])]
-        limit = d.specs.get((k[1], k[2]), (0, 0)) if family.startswith("blend") else d.ratios.get((k[1], k[2]), (0, 0))
-        level = limit[0] if family.endswith("min") else limit[1]
-        return 0.01 * abs(level or 0.0) * volume, f"1% of the limit ({0.01 * abs(level or 0.0):.3g})"
-    if family == "sulfur_plant":
-        return 0.01 * (bound or 0.0), f"{0.01 * (bound or 0.0):.3g} t/d of sulfur"
-    amount = 0.01 * abs(bound or 0.0)
-    return amount, f"{amount:.3g} kb/d"
+        api = terms.limit
+        return rate_per_row_unit * terms.per_row_unit * 141.5 / (api + 131.5) ** 2
+    return rate_per_row_unit * terms.per_row_unit
+
+
+def _rows_of(solver: SlateSolver) -> dict[tuple[str, Any], int]:
+    return {(s.name, key): s.start + i for s in solver.constraint_slices() for i, key in enumerate(s.keys)}
+
+
+def binding_limits(solver: SlateSolver, res: Any, d: ModelData) -> list[Binding]:
+    """Every binding soft limit with its value both ways, in the limit's unit."""
+    rows = _rows_of(solver)
+    sums = plan_sums(d, res.values)
+    out = []
+    assert res.ranging is not None
+    for family in SOFT:
+        for index, dual in res.duals.get(family, {}).items():
+            rng = res.ranging.rows[family][index]
+            if abs(dual) <= DUAL_ZERO or rng.side == "none":
+                continue
+            if family in VOLUME_FAMILIES and rng.side == "lower" and (rng.bound or 0.0) <= 0.0:
+                continue  # a minimum of 0 on a volume: nothing below it to relax to
+            terms = limit_terms(d, sums, family, index, dual, rng)
+            if terms is not None and math.isnan(terms.marginal_value):
+                continue  # nothing flows through it (e.g. a spec on a product not made)
+            row = rows[(family, index)]
+            sign = _relax_sign(rng.side, dual)
+            relax = tighten = abs(dual)  # per row unit, both ways, when the dual is unique
+            if not rng.unique:
+                relax, tighten = _one_sided(solver, row, rng, sign)
+            scale = abs(_per_limit_unit(family, terms, 1.0, d, index))
+            relax_value, tighten_value = relax * scale, tighten * scale
+            if terms is not None:
+                limit = terms.limit
+            elif family == "sulfur_plant":
+                limit = d.refinery[_keys(index)[0]]["sulfur_plant_capacity_t_per_day"] or 0.0
+            else:
+                limit = rng.bound or 0.0
+            one_pct = 0.01 * abs(limit) if limit else 1.0
+            out.append(Binding(family, index, row, rng.side, dual, rng, terms, relax_value, tighten_value, one_pct,
+                               relax_value * one_pct))
+    return out
+
+
+def _step_size(rng: RowRange) -> float:
+    return STEP_FRACTION * max(1.0, abs(rng.bound or 0.0))
+
+
+def _one_sided(solver: SlateSolver, row: int, rng: RowRange, sign: int) -> tuple[float, float]:
+    """(value per row unit of relaxing, of tightening) by re-solving a small step each way (HiGHS's dual at a
+    degenerate bound is only one of the values between them)."""
+    delta = _step_size(rng)
+    side = rng.side if rng.side != "equality" else ("upper" if sign > 0 else "lower")
+    relax = bound_step(solver, row, "equality" if rng.side == "equality" else side, sign * delta)
+    tighten = bound_step(solver, row, "equality" if rng.side == "equality" else side, -sign * delta)
+    # a step into infeasibility (tightening a floor past what is on offer) has no value: infinitely costly
+    relax_value = abs(relax.dual_after) if relax.status == OPTIMAL else 0.0
+    tighten_value = abs(tighten.dual_after) if tighten.status == OPTIMAL else math.inf
+    return relax_value, tighten_value
+
+
+def _movers(instance: Instance, d: ModelData, solver: SlateSolver, change: np.ndarray, refinery: str | None,
+            per: float) -> list[tuple[str, str, float]]:
+    """(refinery, crude, kb/d moved per unit of relaxation) of the largest crude moves, at one refinery or all."""
+    assert solver.model is not None
+    buy = next(v for v in solver.variable_columns() if v.name == "Buy")
+    moves: dict[str, float] = {}
+    where: dict[str, str] = {}
+    for (r, c), j in zip(buy.keys, buy.columns.tolist()):
+        if refinery is not None and r != refinery:
+            continue
+        moves[c] = moves.get(c, 0.0) + change[j] / per
+        where.setdefault(c, r)
+    ranked = sorted(((c, x) for c, x in moves.items() if abs(x) > MOVER_KBD), key=lambda item: -abs(item[1]))
+    return [(where[c], c, x) for c, x in ranked[:3]]
+
+
+def _holds_back(instance: Instance, d: ModelData, solver: SlateSolver, res: Any, b: Binding) -> tuple[str, str]:
+    """(the causal clause, the movers as text) from re-solving with the limit relaxed a little."""
+    sign = _relax_sign(b.side, b.dual)
+    room = (b.rng.valid_to - (b.rng.bound or 0.0)) if sign > 0 else ((b.rng.bound or 0.0) - b.rng.valid_from)
+    delta = _step_size(b.rng)
+    if room > 2 * delta:  # inside the validity range the plan moves linearly: any step there gives the rate
+        delta = min(room / 2, 1.0)
+    step = bound_step(solver, b.row, b.side, sign * delta)
+    if step.status != OPTIMAL:
+        return "", ""
+    per_unit = delta / abs(_per_limit_unit(b.family, b.terms, 1.0, d, b.index))  # the step in the limit's unit
+    refinery = _keys(b.index)[0] if CONSTRAINT_INDEX[b.family][0] == "refinery_id" else None
+    moved = _movers(instance, d, solver, step.plan_change, refinery, per_unit)
+    unit = _unit_words(b.family, b.terms)
+    if not moved:
+        return "; relaxing it changes how the crude is processed, not the slate", ""
+    lead_r, lead_c, lead_x = moved[0]
+    now = sum(res.values["Buy"][(r, lead_c)] for r in d.REFINERIES if refinery is None or r == refinery)
+    at = "" if refinery is not None else " on the coast"
+    verb = "stops at" if lead_x > 0 else "is held at"
+    parts = [f"{abs(x):.2f} kb/d {'more' if x > 0 else 'less'} {_crude(instance, c)}" for _, c, x in moved]
+    relaxed = "more" if sign > 0 else "less"
+    clause = (f"; that is why {_crude(instance, lead_c)} {verb} {now:,.1f} kb/d{at}: each {unit} {relaxed} "
+              f"would take {', '.join(parts)}")
+    return clause, "; ".join(f"{c} {x:+.3f}" for _, c, x in moved)
+
+
+def _value_words(b: Binding) -> tuple[str, str]:
+    """(what one unit of relaxation is worth, over what range it holds) in the limit's unit."""
+    unit = _unit_words(b.family, b.terms)
+    more = "more" if _relax_sign(b.side, b.dual) > 0 else "less"
+    if b.family == "sulfur_plant":
+        value = f"one more t/d of sulfur capacity is worth ${b.relax_value * 1000:,.0f}/d"
+    elif b.terms is not None:
+        value = f"{b.one_pct:.3g} {unit} {more} is worth {b.worth:,.1f} kUSD/d"
+    elif b.side == "lower":
+        value = f"one kb/d less is worth ${b.relax_value:,.2f}/bbl"
+    else:
+        value = f"one more kb/d is worth ${b.relax_value:,.2f}/bbl"
+    if b.terms is not None:
+        lo, hi = b.terms.valid_from, b.terms.valid_to
+        holds = f" (holds from about {lo:,.2f} to {hi:,.2f} {unit})" if math.isfinite(lo) or math.isfinite(hi) else ""
+    else:
+        holds = f" (holds from {b.rng.valid_from:,.1f} to {b.rng.valid_to:,.1f} {unit})"
+    if not b.rng.unique:
+        per = "/bbl" if b.terms is None and b.family != "sulfur_plant" else f" per {unit}"
+        fmt = (lambda x: "nothing" if x < 1e-9 else ("no finite amount" if math.isinf(x) else f"${x:,.2f}{per}"))
+        less = "less" if more == "more" else "more"
+        holds = (f"; degenerate here: one {unit} {more} is worth {fmt(b.relax_value)}, one {unit} {less} costs "
+                 f"{fmt(b.tighten_value)}")
+    return value, holds
 
 
 def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
-    res = SlateSolver().solve(d, with_ranging=True)
+    solver = SlateSolver()
+    res = solver.solve(d, with_ranging=True)
+    limits = sorted(binding_limits(solver, res, d), key=lambda b: (-b.worth, b.family, str(b.index)))
     rows = []
-    for family in SOFT:
-        for index, dual in res.duals.get(family, {}).items():
-            if abs(dual) <= DUAL_ZERO:
-                continue
-            rng = res.ranging.rows[family][index] if res.ranging else None
-            side = rng.side if rng else ("upper" if dual > 0 else "lower")
-            bound = rng.bound if rng else None
-            amount, amount_words = _relaxation_scale(d, res, family, index, bound)
-            worth = abs(dual) * amount
-            if family == "sulfur_plant":
-                unit_value = f"${abs(dual) * 1000:,.0f} per tonne/day of sulfur capacity"
-            elif family.startswith(("slate_", "blend_spec", "product_ratio")):
-                unit_value = f"{amount_words} of relaxation is worth {worth:,.1f} kUSD/d"
-            else:
-                relaxed = "of relaxation " if side == "lower" else ""
-                unit_value = f"one more kb/d {relaxed}is worth ${abs(dual):,.2f}/bbl"
-            holds = ""
-            if rng is not None and family not in ("slate_api_min", "slate_api_max", "slate_sulfur_max",
-                                                  "slate_tan_max", "blend_spec_min", "blend_spec_max",
-                                                  "product_ratio_min", "product_ratio_max"):
-                holds = f" (holds from {rng.valid_from:,.1f} to {rng.valid_to:,.1f})"
-                if not rng.unique:
-                    holds += "; degenerate here: the value of one unit less differs, quote it with care"
-            sentence = f"{describe_row(instance, d, family, index, side)}; {unit_value}{holds}."
-            source = source_of(family, index, side)[0]
-            rows.append({"family": family, **dict(zip(CONSTRAINT_INDEX[family], _keys(index))),
-                         "binding_side": side, "marginal_value": dual, "worth_of_1pct_relaxation_kusd_per_day": worth,
-                         "bound_valid_from": rng.valid_from if rng else math.nan,
-                         "bound_valid_to": rng.valid_to if rng else math.nan,
-                         "dual_unique": rng.unique if rng else "", "input": source.where(instance),
-                         "limit": describe_row(instance, d, family, index, side),
-                         "sentence": sentence[0].upper() + sentence[1:]})
+    for rank, b in enumerate(limits, start=1):
+        shown = rank <= top and b.worth >= WORTH_ZERO_KUSD_PER_DAY
+        clause, movers = _holds_back(instance, d, solver, res, b) if shown else ("", "")
+        value, holds = _value_words(b)
+        limit = describe_row(instance, d, b.family, b.index, b.side)
+        sentence = f"{limit}; {value}{holds}{clause}."
+        source = source_of(b.family, b.index, b.side, instance)[0]
+        rows.append({"family": b.family, **dict(zip(CONSTRAINT_INDEX[b.family], _keys(b.index))),
+                     "binding_side": b.side, "marginal_value": b.dual,
+                     "limit_unit": _unit_words(b.family, b.terms),
+                     "value_of_relaxing_per_limit_unit": b.relax_value,
+                     "value_of_tightening_per_limit_unit": b.tighten_value,
+                     "worth_of_1pct_relaxation_kusd_per_day": b.worth,
+                     "bound_valid_from": b.rng.valid_from, "bound_valid_to": b.rng.valid_to,
+                     "limit_valid_from": b.terms.valid_from if b.terms is not None else math.nan,
+                     "limit_valid_to": b.terms.valid_to if b.terms is not None else math.nan,
+                     "dual_unique": b.rng.unique, "crudes_moved_per_unit_relaxed_kbd": movers,
+                     "input": source.where(instance), "limit": limit,
+                     "sentence": sentence[0].upper() + sentence[1:], "printed": shown})
     table = pd.DataFrame(rows)
     if len(table):
-        table = table.sort_values(["worth_of_1pct_relaxation_kusd_per_day", "family"], ascending=[False, True])
         table.insert(0, "rank", range(1, len(table) + 1))
-    runs = {r: sum(res.values["Buy"][(r, c)] for c in d.CRUDES) for r in d.REFINERIES}
     click.echo(f"Scenario {instance.scenario}: optimal, margin {res.objective_kusd_per_day:,.1f} kUSD/d. "
                f"Binding limits, by what a 1% relaxation is worth:")
-    for row in table.head(top).itertuples():
+    for row in table[table["printed"]].itertuples() if len(table) else []:
         click.echo(f"  {row.rank:>2}. {row.sentence}")
+    if res.ranging is not None and res.ranging.zero_reduced_costs_off_basis:
+        click.echo(f"  Note: {res.ranging.zero_reduced_costs_off_basis} columns or rows are at a zero reduced cost "
+                   "off the basis: other plans may earn the same margin (crudeslate value gives the volume "
+                   "range of each crude over them).")
     for r in d.REFINERIES:
         taken = sorted(((res.values["Buy"][(r, c)], c) for c in d.CRUDES if res.values["Buy"][(r, c)] > 1e-6),
                        reverse=True)
-        limits = table[table.get("refinery_id", pd.Series(dtype=object)) == r] if "refinery_id" in table else table[:0]
-        if taken and len(limits):
-            crudes = ", ".join(f"{c} {v:.1f}" for v, c in taken[:5])
-            click.echo(f"  At {r} ({runs[r]:.1f} kb/d: {crudes}) the slate is set by: "
-                       + "; ".join(limits["limit"].head(3)) + ".")
+        mine = table[(table["refinery_id"] == r) & (table["worth_of_1pct_relaxation_kusd_per_day"]
+                                                   >= WORTH_ZERO_KUSD_PER_DAY)] if "refinery_id" in table else table[:0]
+        if taken and len(mine):
+            run = sum(v for v, _ in taken)
+            crudes = ", ".join(f"{_crude(instance, c)} {v:.1f}" for v, c in taken[:5])
+            click.echo(f"  At {_name(instance, 'refineries', r)} ({run:.1f} kb/d: {crudes}) the slate is set by: "
+                       + "; ".join(mine["limit"].head(3)) + ".")
     return table
 
 
-def iis_rows(solver: SlateSolver, exact: bool = False) -> list[tuple[str, Any, str]]:
-    """(family, index, side) of the rows of an infeasible subsystem of the last (infeasible) solve."""
+# -- infeasible: the conflict and the cheapest way out ---------------------------------------------
+
+
+def iis_rows(solver: SlateSolver, strategy: int = IIS_EXACT) -> list[tuple[str, Any, str]]:
+    """(family, index, side) of the rows of an infeasible subsystem of the last (infeasible) solve: irreducible
+    with the default strategy, a conflicting set that may hold more than it needs with IIS_FAST."""
     highs = solver.highs
     assert highs is not None
-    highs.setOptionValue("iis_strategy", IIS_STRATEGY_FAST | (4 if exact else 0))
+    highs.setOptionValue("iis_strategy", strategy)
     status, iis = highs.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_:
         return []
@@ -277,40 +484,113 @@ def iis_rows(solver: SlateSolver, exact: bool = False) -> list[tuple[str, Any, s
     return out
 
 
-def elastic(d: ModelData) -> list[tuple[str, Any, float, str]]:
-    """The cheapest relaxation of soft limits that makes a plan: (family, index, slack, 'raise'|'lower')."""
+@dataclass
+class Relaxation:
+    family: str
+    index: Any
+    side: str  # "upper" (raise it) or "lower" (lower it)
+    slack: float  # in the row's unit
+    limit: float  # the limit as written, in its unit
+    relaxed: float  # the limit that makes the plan possible, in its unit
+    unit: str
+
+
+def _elastic_scale(d: ModelData, family: str, index: Any) -> tuple[float, float, str]:
+    """(the limit in its unit, row units per unit of the limit at the refinery's crude capacity, the unit):
+    the penalty is priced per 1 % of the limit in the limit's own unit."""
+    k = _keys(index)
+    if family in ("slate_api_min", "slate_api_max", "slate_sulfur_max", "slate_tan_max", "blend_spec_min",
+                  "blend_spec_max", "product_ratio_min", "product_ratio_max"):
+        capacity = d.refinery[k[0]]["crude_capacity_kbd"] or 1.0
+        if family in ("slate_api_min", "slate_api_max"):
+            api = d.refinery[k[0]]["api_min_deg" if family == "slate_api_min" else "api_max_deg"] or 0.0
+            return api, capacity * 141.5 / (api + 131.5) ** 2, "deg API"
+        if family in ("slate_sulfur_max", "slate_tan_max"):
+            column = "sulfur_max_wt_pct" if family == "slate_sulfur_max" else "tan_max_mg_koh_per_g"
+            return d.refinery[k[0]][column] or 0.0, capacity * 0.9, "wt%" if "sulfur" in family else "mg KOH/g"
+        if family.startswith("blend_spec"):
+            low, high = d.specs[(k[1], k[2])]
+            return (low if family.endswith("min") else high) or 0.0, capacity, k[2]
+        low, high = d.ratios[(k[1], k[2])]
+        return (low if family.endswith("min") else high) or 0.0, capacity, "ratio"
+    if family == "sulfur_plant":
+        return d.refinery[k[0]]["sulfur_plant_capacity_t_per_day"] or 0.0, 1.0, "t/d of sulfur"
+    return math.nan, 1.0, "kb/d"  # volume rows: the limit is the row's own bound
+
+
+def elastic(d: ModelData, soften_bans: bool = False) -> list[Relaxation]:
+    """The cheapest relaxation of soft limits that makes a plan: slack priced per 1 % of each limit."""
     m = build_model(d)
     slacks = []
     m.ElasticSlack = pyo.VarList(domain=pyo.NonNegativeReals)
     m.elastic_rows = pyo.ConstraintList()
+    penalty = []
     for family in SOFT:
         for index, con in getattr(m, family).items():
+            if family == "policy_cap" and d.rules[_keys(index)[0]][0] == "ban" and not soften_bans:
+                continue  # a ban is a legal rule: not relaxed unless asked
             lower, body, upper = con.lower, con.body, con.upper
+            limit, per_unit, unit = _elastic_scale(d, family, index)
             con.deactivate()
             up = m.ElasticSlack.add()  # lets the body exceed its upper bound
             down = m.ElasticSlack.add()  # lets the body fall below its lower bound
             m.elastic_rows.add(pyo.inequality(lower, body - up + down, upper) if lower is not None and upper is not None
                                else (body - up <= upper if upper is not None else body + down >= lower))
-            slacks.append((family, index, up, "raise the upper limit"))
-            slacks.append((family, index, down, "lower the lower limit"))
-    expr = m.margin.expr - ELASTIC_PENALTY_KUSD_PER_UNIT * pyo.quicksum(s for _, _, s, _ in slacks)
+            for slack, side in ((up, "upper"), (down, "lower")):
+                bound = upper if side == "upper" else lower
+                level = limit if math.isfinite(limit) else (pyo.value(bound) if bound is not None else 0.0)
+                one_pct = 0.01 * abs(level) if level else 1.0
+                penalty.append(ELASTIC_PENALTY_KUSD_PER_PCT / (one_pct * per_unit) * slack)
+                slacks.append((family, index, slack, side, limit if math.isfinite(limit) else level, unit))
     m.margin.deactivate()
-    m.elastic_margin = pyo.Objective(expr=expr, sense=pyo.maximize)
+    m.elastic_margin = pyo.Objective(expr=m.margin.expr - pyo.quicksum(penalty), sense=pyo.maximize)
     opt = _solver(None)
     opt.config.load_solutions = True
     results = opt.solve(m)
     if pyomo_status().get(results.termination_condition) != OPTIMAL:
         return []
-    return [(f, i, s.value, how) for f, i, s, how in slacks if s.value is not None and s.value > 1e-7]
+    values = {"Buy": {k: v.value or 0.0 for k, v in m.Buy.items()},
+              "Blend": {k: v.value or 0.0 for k, v in m.Blend.items()},
+              "Sell": {k: v.value or 0.0 for k, v in m.Sell.items()}}
+    out = []
+    for family, index, slack, side, limit, unit in slacks:
+        if slack.value is None or slack.value <= 1e-7:
+            continue
+        out.append(Relaxation(family, index, side, slack.value, limit,
+                              _relaxed_limit(d, values, family, index, side, slack.value, limit), unit))
+    return out
 
 
-def conflict_rows(solver: SlateSolver, instance: Instance, d: ModelData) -> list[dict[str, Any]]:
+def _relaxed_limit(d: ModelData, values: dict[str, dict[Any, float]], family: str, index: Any, side: str,
+                   slack: float, limit: float) -> float:
+    """The limit that the relaxed plan meets, from the row's slack at that plan's volume (exact for that plan)."""
+    k = _keys(index)
+    direction = 1.0 if side == "upper" else -1.0
+    if family in ("slate_api_min", "slate_api_max"):
+        volume = sum(x for (r, _), x in values["Buy"].items() if r == k[0])
+        if volume <= 1e-9:
+            return limit
+        return api_from_sg(specific_gravity(limit) + direction * slack / volume)
+    if family in ("slate_sulfur_max", "slate_tan_max"):
+        mass = sum(x * d.sg[c] for (r, c), x in values["Buy"].items() if r == k[0])
+        return limit + direction * slack / mass if mass > 1e-9 else limit
+    if family.startswith("blend_spec"):
+        volume = sum(x for (r, p, _), x in values["Blend"].items() if r == k[0] and p == k[1])
+        return limit + direction * slack / volume if volume > 1e-9 else limit
+    if family.startswith("product_ratio"):
+        reference = values["Sell"].get((k[0], k[2]), 0.0)
+        return limit - direction * slack / reference if reference > 1e-9 else limit
+    return limit + direction * slack
+
+
+def conflict_rows(solver: SlateSolver, instance: Instance, d: ModelData,
+                  strategy: int = IIS_EXACT) -> list[dict[str, Any]]:
     """The members of an infeasible subsystem of the solver's last (infeasible) solve, in plant terms,
-    each with the input cell that sets it and the scenario overrides that changed that cell."""
+    each with the input cells that set it and the scenario overrides that changed them."""
     rows = []
-    for family, index, side in iis_rows(solver):
+    for family, index, side in iis_rows(solver, strategy):
         words = describe_limit(instance, d, family, index, side)
-        for source in source_of(family, index, side):
+        for source in source_of(family, index, side, instance):
             touched = overrides_touching(instance, source)
             frame = instance.tables[source.table]
             value = frame.at[source.row_id, source.column] if source.row_id in frame.index else ""
@@ -323,15 +603,29 @@ def conflict_rows(solver: SlateSolver, instance: Instance, d: ModelData) -> list
     return rows
 
 
-def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out: str | None) -> int:
+def _relaxation_words(instance: Instance, r: Relaxation) -> str:
+    verb = "raise" if r.side == "upper" else "lower"
+    if r.family in ("slate_api_min", "slate_api_max"):
+        what = "API minimum" if r.family == "slate_api_min" else "API maximum"
+        # an API minimum is relaxed downwards (a heavier slate), a maximum upwards, whatever the row's side
+        verb = "lower" if r.family == "slate_api_min" else "raise"
+        ref = _name(instance, "refineries", _keys(r.index)[0])
+        return f"{verb} the {what} at {ref} from {r.limit:g} to {r.relaxed:.2f} deg API"
+    if r.family in LIMIT_FAMILIES or r.family == "sulfur_plant":
+        return f"{verb} it from {r.limit:g} to {r.relaxed:.4g} {r.unit}"
+    return f"{verb} it from {r.limit:g} to {r.relaxed:,.3f} kb/d (by {r.slack:,.3f} kb/d)"
+
+
+def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out: str | None,
+                     sets: tuple[str, ...] = (), iis: str = "exact", soften_bans: bool = False) -> int:
     instance = load_instance(path)
-    resolved = resolve_all(instance, [scenario])[scenario]
+    resolved = resolve_all(instance, [scenario], sets)[scenario]
     d = derive(resolved)
     folder = Path(out) if out else Path("results") / instance.name / f"explain-{scenario}"
     solver = SlateSolver()
     res = solver.solve(d, with_duals=False)
     meta = {"instance": str(Path(path).resolve()), "scenario": scenario, "status": res.status,
-            "input_sha256": resolved.input_hashes(), "overrides": resolved.applied}
+            "input_sha256": resolved.input_hashes(), "overrides": resolved.applied, "iis_strategy": iis}
     if res.status == OPTIMAL:
         table = explain_optimal(resolved, d, top)
         write_atomic(folder, {"explanation": table}, meta)
@@ -339,26 +633,28 @@ def explain_scenario(path: str, scenario: str, use_elastic: bool, top: int, out:
         return 0
     if res.status not in (INFEASIBLE, INFEASIBLE_OR_UNBOUNDED):
         click.echo(f"Scenario {scenario}: {res.status}; nothing to explain.")
-        return 4 if res.status != "unbounded" else 3
-    click.echo(f"Scenario {scenario}: INFEASIBLE. These limits cannot all hold together "
-               "(an irreducible set: drop any one and the rest can):")
-    rows = conflict_rows(solver, resolved, d)
+        return EXIT_CODES.get(res.status, 4)
+    words = ("an irreducible set: drop any one and the rest can" if iis == "exact"
+             else "a conflicting set, not reduced: some members may not be needed; --iis exact reduces it")
+    click.echo(f"Scenario {scenario}: INFEASIBLE. These limits cannot all hold together ({words}):")
+    rows = conflict_rows(solver, resolved, d, IIS_STRATEGIES[iis])
     for row in rows:
         click.echo(f"  - {row['line']}")
     if use_elastic:
-        relaxations = elastic(d)
-        click.echo("Cheapest relaxation that makes a plan possible:" if relaxations
-                   else "No relaxation of the soft limits makes a plan possible.")
-        for family, index, amount, how in relaxations:
-            source = source_of(family, index, "upper" if how.startswith("raise") else "lower")[0]
-            side = "upper" if how.startswith("raise") else "lower"
-            click.echo(f"  - {describe_row(resolved, d, family, index, side)}"
-                       f": {how} by {amount:,.3f} ({source.where(resolved)})")
-            rows.append({"family": family, **dict(zip(CONSTRAINT_INDEX[family], _keys(index))),
+        relaxations = elastic(d, soften_bans)
+        hard = "" if soften_bans else " (bans kept: --soften-bans lets them be relaxed too)"
+        click.echo(f"Cheapest relaxation that makes a plan possible, in percent of each limit{hard}:" if relaxations
+                   else f"No relaxation of the soft limits makes a plan possible{hard}.")
+        for r in relaxations:
+            source = source_of(r.family, r.index, r.side, resolved)[0]
+            how = _relaxation_words(resolved, r)
+            click.echo(f"  - {describe_limit(resolved, d, r.family, r.index, r.side)}: {how} "
+                       f"({source.where(resolved)})")
+            rows.append({"family": r.family, **dict(zip(CONSTRAINT_INDEX[r.family], _keys(r.index))),
                          "side": "elastic", "input": source.where(resolved), "table": source.table,
-                         "row_id": source.row_id, "column": source.column, "relax_by": amount,
-                         "sentence": f"{how} by {amount:.6g}"})
+                         "row_id": source.row_id, "column": source.column, "relax_by": abs(r.relaxed - r.limit),
+                         "limit_value": r.limit, "relaxed_value": r.relaxed, "limit_unit": r.unit,
+                         "row_slack": r.slack, "sentence": how})
     write_atomic(folder, {"infeasibility": pd.DataFrame(rows).drop(columns=["line"], errors="ignore")}, meta)
     click.echo(f"written to {folder / 'infeasibility.csv'}")
     return 3
-

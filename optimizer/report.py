@@ -38,8 +38,10 @@ def print_solve(outcome: Outcome) -> None:
         for line in outcome.diagnosis:
             click.echo(f"  - {line}")
         if res.status in ("infeasible", "infeasible_or_unbounded"):
-            click.echo(f"  Run `crudeslate explain {outcome.instance.path} --scenario {outcome.scenario} --elastic` "
-                       "for the cheapest relaxation.")
+            sets = "".join(f" --set '{a.removeprefix('--set ')}'" for a in outcome.instance.applied
+                           if a.startswith("--set "))
+            click.echo(f"  Run `crudeslate explain {outcome.instance.path} --scenario {outcome.scenario}{sets} "
+                       "--elastic` for the cheapest relaxation.")
         click.echo(f"  status written to {outcome.out_dir}")
         return
     slate = outcome.tables["slate"]
@@ -107,6 +109,11 @@ def venezuelan_counterparts(outcomes: list[Outcome]) -> dict[str, Outcome]:
     return found
 
 
+def _signed(value: float) -> str:
+    """+1.2 / -1.2, with no '-0.0' for a change that rounds to zero."""
+    return f"{round(value, 1) + 0.0:+.1f}"
+
+
 def _origin_label(column: str) -> str:
     return column.removeprefix("origin_").removesuffix("_kbd")
 
@@ -148,7 +155,7 @@ def print_comparison(outcomes: list[Outcome], baseline: str | None = None) -> No
         if o is base or not o.result.optimal:
             continue
         row = o.tables["summary"].iloc[0]
-        shifts.append([o.scenario] + [f"{row.get(c, 0.0) - base_row.get(c, 0.0):+.1f}" for c in moved])
+        shifts.append([o.scenario] + [_signed(row.get(c, 0.0) - base_row.get(c, 0.0)) for c in moved])
     click.echo("")
     click.echo(f"Change against {base.scenario} (kb/d by origin: + taken, - displaced):")
     click.echo(_table(["scenario"] + [_origin_label(c) for c in moved], shifts))
@@ -167,7 +174,7 @@ def _print_venezuelan_effect(outcomes: list[Outcome], origins: list[str]) -> Non
         deltas[name] = (ref.scenario, case, {c: float(case.get(c, 0.0)) - float(ref_row.get(c, 0.0)) for c in origins},
                         float(case["objective_kusd_per_day"]) - float(ref_row["objective_kusd_per_day"]))
     moved = [c for c in origins if c != vz_col and any(abs(d[2][c]) > 0.05 for d in deltas.values())]
-    rows = [[name, ref, f"{case.get(vz_col, 0.0):.1f}", f"{margin:+,.1f}"] + [f"{change[c]:+.1f}" for c in moved]
+    rows = [[name, ref, f"{case.get(vz_col, 0.0):.1f}", f"{margin:+,.1f}"] + [_signed(change[c]) for c in moved]
             for name, (ref, case, change, margin) in deltas.items()]
     click.echo("")
     click.echo("Venezuelan effect within one market: each scenario against the scenario that differs from it only in "
