@@ -451,7 +451,9 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
         click.echo(f"  Note: {res.ranging.zero_reduced_costs_off_basis} columns or rows are at a zero reduced cost "
                    "off the basis: other plans may earn the same margin (crudeslate value gives the volume "
                    "range of each crude over them).")
-    for r in d.REFINERIES:
+    printed = table[table["printed"]] if len(table) else table
+    named = list(dict.fromkeys(printed["refinery_id"])) if "refinery_id" in printed else []
+    for r in [r for r in named if r]:  # the refineries of the limits printed, in their order
         taken = sorted(((res.values["Buy"][(r, c)], c) for c in d.CRUDES if res.values["Buy"][(r, c)] > 1e-6),
                        reverse=True)
         mine = table[(table["refinery_id"] == r) & (table["worth_of_1pct_relaxation_kusd_per_day"]
