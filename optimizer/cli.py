@@ -41,29 +41,27 @@ def main() -> None:
 def validate(instance: str) -> None:
     """Check INSTANCE (and every scenario of it); print a summary or every problem."""
     from optimizer.errors import InstanceError
-    from optimizer.scenarios import resolve
-    from optimizer.validate import validate as check
+    from optimizer.scenarios import check_scenarios
 
     try:
         inst = _load(instance)
-        problems = []
-        for name in inst.scenarios:
-            try:
-                check(resolve(inst, name))
-            except InstanceError as exc:
-                problems.extend(exc.problems)
+        _, problems = check_scenarios(inst, list(inst.scenarios))
         if problems:
             raise InstanceError(problems)
     except CrudeSlateError as exc:
         _fail(exc)
     t = inst.tables
     click.echo(f"{inst.name}: valid")
-    click.echo(f"  {len(t['refineries'])} refineries, {len(t['crudes'])} crudes "
-               f"({t['crudes']['origin'].nunique()} origins), {len(t['units'])} process units, "
-               f"{len(t['streams'])} streams, {len(t['products'])} products")
-    click.echo(f"  {len(t['policies'])} policy rules, {len(t['links'])} logistics links, "
-               f"{len(t['crude_tiers'])} supply tiers, {len(inst.scenarios) + 1} scenarios (base + "
-               f"{len(inst.scenarios)})")
+    click.echo(f"  {_count(len(t['refineries']), 'refinery', 'refineries')}, {_count(len(t['crudes']), 'crude')} "
+               f"({_count(t['crudes']['origin'].nunique(), 'origin')}), {_count(len(t['units']), 'process unit')}, "
+               f"{_count(len(t['streams']), 'stream')}, {_count(len(t['products']), 'product')}")
+    click.echo(f"  {_count(len(t['policies']), 'policy rule')}, {_count(len(t['links']), 'logistics link')}, "
+               f"{_count(len(t['crude_tiers']), 'supply tier')}, {_count(len(inst.scenarios) + 1, 'scenario')} "
+               f"(base + {len(inst.scenarios)})")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 @main.command()

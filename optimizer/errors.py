@@ -13,6 +13,7 @@ class Problem:
     row: int | None = None  # line of the file (header = 1) or sheet row
     column: str | None = None
     value: str | None = None
+    context: str | None = None  # the scenario change that causes it, when a scenario does
 
     def __str__(self) -> str:
         where = self.file
@@ -23,6 +24,8 @@ class Problem:
         if self.value is not None:
             where += f", value {self.value!r}"
         text = f"{where}: {self.message}"
+        if self.context:
+            text = f"{self.context}: {text}"
         if self.hint:
             text += f" Fix: {self.hint}"
         return text

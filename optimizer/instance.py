@@ -47,14 +47,24 @@ class Instance:
     basis: dict[str, str]
     sources: dict[str, str]
     tables: dict[str, pd.DataFrame]
-    row_origin: dict[str, dict[str, tuple[str, int]]]  # table -> row id -> (file, row)
+    row_origin: dict[str, dict[str, tuple[str, int | None]]]  # table -> row id -> (file, row)
     input_files: list[Path]
     scenarios: dict[str, Scenario]
     scenario: str = BASE_SCENARIO
     applied: list[str] = field(default_factory=list)  # overrides applied to reach `scenario`
+    # what could not be read: whole tables (missing, unreadable) and cells (table, row id, column) that failed
+    # their type or bounds; cross-table checks skip them instead of reporting their consequences again
+    bad_tables: set[str] = field(default_factory=set)
+    bad_cells: set[tuple[str, str, str]] = field(default_factory=set)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    def readable(self, table: str, row_id: str | None = None, *columns: str) -> bool:
+        """Whether the table (and the row's given cells) were read without a problem."""
+        if table in self.bad_tables:
+            return False
+        return row_id is None or not any((table, row_id, column) in self.bad_cells for column in columns)
 
     def origin(self, table: str, row_id: str) -> tuple[str, int | None]:
         return self.row_origin.get(table, {}).get(row_id, (f"{table}", None))
@@ -64,6 +74,8 @@ class Instance:
         clone.tables = {name: frame.copy() for name, frame in self.tables.items()}
         clone.row_origin = {name: dict(rows) for name, rows in self.row_origin.items()}
         clone.applied = list(self.applied)
+        clone.bad_tables = set(self.bad_tables)
+        clone.bad_cells = set(self.bad_cells)
         return clone
 
     def input_hashes(self) -> dict[str, str]:
@@ -81,11 +93,57 @@ def row_id(values: list[str]) -> str:
 RawTable = tuple[list[str], list[tuple[int, list[str]]]]
 
 
+_SHOWN_LINES = 5  # lines with bad bytes named one by one
+
+
+def encoding_problems(file: str, data: bytes, csv_header: bool = True) -> list[Problem]:
+    """One problem per line (the first few) holding bytes that are not UTF-8: line, CSV column, the bytes."""
+    lines = data.split(b"\n")
+    header = next(csv.reader([lines[0].decode("utf-8-sig", errors="replace")]), []) if csv_header else []
+    guess = ""
+    try:
+        data.decode("cp1252")
+        guess = " It looks like Windows-1252 (Latin-1) text" + (
+            ", which Excel writes for 'CSV (Comma delimited)'." if csv_header else ".")
+    except UnicodeDecodeError:
+        pass
+    hint = ("save the file as UTF-8 (in Excel: Save As 'CSV UTF-8'; in LibreOffice: character set Unicode "
+            "(UTF-8))." + guess) if csv_header else "save it as UTF-8." + guess
+    bad: list[Problem] = []
+    count = 0
+    for number, raw in enumerate(lines, start=1):
+        try:
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            continue
+        except UnicodeDecodeError as exc:
+            count += 1
+            if count > _SHOWN_LINES:
+                continue
+            where = raw[exc.start:exc.end]
+            shown = " ".join(f"0x{b:02x}" for b in where)
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            column, value = None, text
+            if csv_header:
+                cells = next(csv.reader([text]), [])
+                for i, cell in enumerate(cells):
+                    if "\ufffd" in cell:
+                        column = header[i].strip() if i < len(header) else f"#{i + 1}"
+                        value = cell.strip()
+                        break
+            character = len(raw[:exc.start].decode("utf-8", errors="replace")) + 1
+            bad.append(Problem(file, f"is not UTF-8 text: byte {shown} (shown as \ufffd) at character {character} "
+                               "of the line.", hint, row=number, column=column, value=value))
+    if count > _SHOWN_LINES:
+        bad.append(Problem(file, f"has {count - _SHOWN_LINES} more lines that are not UTF-8.", hint))
+    return bad
+
+
 def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path.name, f"is not UTF-8 text (byte {exc.start}).", "save the file as UTF-8 CSV."))
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.extend(encoding_problems(path.name, data))
         return None
     except OSError as exc:
         problems.append(Problem(path.name, f"cannot be read: {exc.strerror}.", "check the file's permissions."))
@@ -127,20 +185,25 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, RawTable] | None:
+def _read_workbook(path: Path, problems: list[Problem],
+                   unread: dict[str, set[tuple[int, str]]] | None = None) -> dict[str, RawTable] | None:
+    """Every sheet as a raw table; `unread` gets, per sheet, the (row, column) of cells whose value is unknown."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)  # to tell a formula from an empty cell
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         problems.append(Problem(path.name, f"cannot be opened as an .xlsx workbook ({exc}).",
                                 "save it from Excel or LibreOffice as .xlsx."))
         return None
     sheets: dict[str, RawTable] = {}
-    for sheet in book.worksheets:
+    for sheet, written in zip(book.worksheets, formulas.worksheets):
+        file = f"{path.name}[{sheet.title}]"
         header: list[str] | None = None
         rows: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, (values, texts) in enumerate(zip(sheet.iter_rows(values_only=True),
+                                                     written.iter_rows(values_only=True)), start=1):
             cells = [_cell_text(v) for v in values]
             if header is None:
                 if any(cells):
@@ -148,12 +211,27 @@ def _read_workbook(path: Path, problems: list[Problem]) -> dict[str, RawTable] |
                     while header and not header[-1]:
                         header.pop()
                 continue
+            for j, (value, text) in enumerate(zip(values, texts)):
+                if value is None and isinstance(text, str) and text.startswith("="):
+                    if unread is not None and j < len(header):
+                        unread.setdefault(sheet.title, set()).add((number, header[j]))
+                    problems.append(Problem(file, "is a formula with no saved result (the program that wrote the "
+                                            "workbook did not calculate it).",
+                                            "open the workbook in Excel or LibreOffice and save it (that stores "
+                                            "the results), or type the value.", row=number,
+                                            column=header[j] if j < len(header) else None, value=text))
+            if any(cells[len(header):]):  # the row's cells under the header still read as usual
+                used = max(i for i, c in enumerate(cells) if c) + 1
+                problems.append(Problem(file, f"has {used} cells where the header has {len(header)}.",
+                                        "give every value a column with a header, or delete the cells beyond the "
+                                        "header.", row=number))
             cells = (cells + [""] * len(header))[: len(header)]
             if any(cells):
                 rows.append((number, cells))
         if header is not None:
             sheets[sheet.title] = (header, rows)
     book.close()
+    formulas.close()
     return sheets
 
 
@@ -170,8 +248,13 @@ def parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem]):
+def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem],
+                 bad_cells: set[tuple[str, str, str]] | None = None, unread: set[tuple[int, str]] | None = None):
+    """The typed table and where each row came from. `bad_cells` gets (table, row id, column) of every cell
+    that failed (or was `unread`: (row, column) of cells already reported)."""
     header, rows = raw
+    bad_cells = set() if bad_cells is None else bad_cells
+    unread = unread or set()
     known = {c.name for c in spec.columns}
     for name in header:
         if name not in known:
@@ -182,8 +265,10 @@ def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem])
         if name in seen_header:
             problems.append(Problem(file, f"names column {name!r} twice.", "keep one of them.", row=1))
         seen_header.add(name)
+    absent = set()
     for column in spec.columns:
         if column.required and column.name not in header:
+            absent.add(column.name)
             problems.append(Problem(file, f"lacks the required column {column.name!r}.",
                                     f"add a {column.name} column ({column.description})", row=1))
     positions = {name: i for i, name in enumerate(header) if name in known}
@@ -193,9 +278,16 @@ def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem])
     first_seen: dict[str, int] = {}
     for line, cells in rows:
         record: dict[str, object] = {}
+        failed = set(absent) | {column for row, column in unread if row == line}
         for column in spec.columns:
+            if column.name in absent:  # said once for the header, not once per row
+                record[column.name] = math.nan if column.kind in ("number", "integer") else ""
+                continue
             text = cells[positions[column.name]] if column.name in positions else ""
+            before = len(problems)
             record[column.name] = _parse_cell(column, text, file, line, problems)
+            if len(problems) > before:
+                failed.add(column.name)
         key = row_id([_key_text(record[k]) for k in spec.key])
         if key in first_seen:
             problems.append(Problem(file, f"repeats the key {key!r} of row {first_seen[key]}.",
@@ -204,6 +296,7 @@ def _parse_table(spec: Table, raw: RawTable, file: str, problems: list[Problem])
             continue
         first_seen[key] = line
         origins[key] = (file, line)
+        bad_cells.update((spec.name, key, column) for column in failed)
         ids.append(key)
         records.append(record)
     columns = [c.name for c in spec.columns]
@@ -356,32 +449,45 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
     manifest_path = folder / MANIFEST
     manifest: dict[str, object] = {}
     input_files: list[Path] = []
+    minimal = 'write at least name = "..." (letters, digits, _ and -) and description = "..." (one line).'
     if not manifest_path.is_file():
-        problems.append(Problem(MANIFEST, f"is missing from {folder}.",
-                                "create it with at least name = \"...\" and description = \"...\"."))
+        problems.append(Problem(MANIFEST, f"is missing from {folder}.", f"create it: {minimal}"))
     else:
         input_files.append(manifest_path)
+        data = manifest_path.read_bytes()
         try:
-            manifest = tomllib.loads(manifest_path.read_bytes().decode("utf-8"))
+            text = data.decode("utf-8")
+            manifest = tomllib.loads(text)
+            if not text.strip():
+                problems.append(Problem(MANIFEST, "is empty.", minimal))
+            else:
+                problems.extend(_manifest_problems(manifest))
         except UnicodeDecodeError:
-            problems.append(Problem(MANIFEST, "is not UTF-8 text.", "save it as UTF-8."))
+            problems.extend(encoding_problems(MANIFEST, data, csv_header=False))
         except tomllib.TOMLDecodeError as exc:
             problems.append(Problem(MANIFEST, f"is not valid TOML: {exc}.", "fix the syntax at the place named."))
-    for key in manifest:
-        if key not in _TOP_KEYS:
-            problems.append(Problem(MANIFEST, f"has an unknown key {key!r}.",
-                                    f"use only: {', '.join(sorted(_TOP_KEYS))}."))
 
     raw_tables: dict[str, tuple[RawTable, str]] = {}
+    bad_tables: set[str] = set()
+    unread: dict[str, set[tuple[int, str]]] = {}
     workbook = manifest.get("workbook")
     if workbook is not None:
         book_path = folder / str(workbook)
+        for csv_path in sorted(folder.glob("*.csv")):
+            problems.append(Problem(csv_path.name, f"lies beside the workbook {workbook}, which {MANIFEST} names: "
+                                    "the tables are read from the workbook only, so this file would be ignored.",
+                                    "move it out of the instance folder, or delete the workbook = line of "
+                                    f"{MANIFEST} to read the CSV files instead."))
         if not book_path.is_file():
             problems.append(Problem(MANIFEST, "names a workbook that does not exist.",
                                     "put the .xlsx beside instance.toml or fix the name.", value=str(workbook)))
+            bad_tables.update(spec.name for spec in TABLES)
         else:
             input_files.append(book_path)
-            sheets = _read_workbook(book_path, problems) or {}
+            sheets = _read_workbook(book_path, problems, unread)
+            if sheets is None:
+                bad_tables.update(spec.name for spec in TABLES)
+            sheets = sheets or {}
             for sheet_name in sheets:
                 if sheet_name not in TABLES_BY_NAME:
                     problems.append(Problem(book_path.name, f"has an unknown sheet {sheet_name!r}.",
@@ -389,7 +495,8 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
             for spec in TABLES:
                 if spec.name in sheets:
                     raw_tables[spec.name] = (sheets[spec.name], f"{book_path.name}[{spec.name}]")
-                elif spec.required:
+                elif spec.required and spec.name not in bad_tables:
+                    bad_tables.add(spec.name)
                     problems.append(Problem(book_path.name, f"lacks the required sheet {spec.name!r}.",
                                             f"add a sheet named {spec.name} with its header row."))
     else:
@@ -405,22 +512,27 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
                 raw = _read_csv(csv_path, problems)
                 if raw is not None:
                     raw_tables[spec.name] = (raw, csv_path.name)
+                else:
+                    bad_tables.add(spec.name)
             elif spec.required:
+                bad_tables.add(spec.name)
                 problems.append(Problem(f"{spec.name}.csv", f"is missing from {folder}.",
                                         "create it with the header: "
                                         f"{','.join(c.name for c in spec.columns if c.required)}."))
 
     tables: dict[str, pd.DataFrame] = {}
-    origins: dict[str, dict[str, tuple[str, int]]] = {}
+    origins: dict[str, dict[str, tuple[str, int | None]]] = {}
+    bad_cells: set[tuple[str, str, str]] = set()
     for spec in TABLES:
         raw, file = raw_tables.get(spec.name, (([c.name for c in spec.columns], []), f"{spec.name}.csv"))
-        tables[spec.name], origins[spec.name] = _parse_table(spec, raw, file, problems)
+        tables[spec.name], origins[spec.name] = _parse_table(spec, raw, file, problems, bad_cells,
+                                                             unread.get(spec.name))
 
     scenarios = _read_scenarios(manifest.get("scenarios"), problems)
-    name = manifest.get("name", folder.name)
+    name = manifest.get("name")
     instance = Instance(
         path=folder,
-        name=str(name),
+        name=str(name) if isinstance(name, str) and _ID_RE.match(name) else folder.name,
         description=str(manifest.get("description", "")),
         basis=_strings(manifest.get("basis"), "basis", problems),
         sources=_strings(manifest.get("sources"), "sources", problems),
@@ -428,5 +540,29 @@ def read_instance_collecting(path: str | Path) -> tuple[Instance | None, list[Pr
         row_origin=origins,
         input_files=input_files,
         scenarios=scenarios,
+        bad_tables=bad_tables,
+        bad_cells=bad_cells,
     )
     return instance, problems
+
+
+def _manifest_problems(manifest: dict[str, object]) -> list[Problem]:
+    """The top of instance.toml: its keys, a name that can name a results folder, a description."""
+    problems = [Problem(MANIFEST, f"has an unknown key {key!r}.", f"use only: {', '.join(sorted(_TOP_KEYS))}.")
+                for key in manifest if key not in _TOP_KEYS]
+    name = manifest.get("name")
+    if name is None:
+        problems.append(Problem(MANIFEST, "has no name.", 'add name = "..." (letters, digits, _ and -): it names '
+                                "the instance in results and their folder, results/<name>/."))
+    elif not isinstance(name, str) or not _ID_RE.match(name):
+        problems.append(Problem(MANIFEST, "has a name that cannot name a results folder.",
+                                "use letters, digits, '_' and '-' only (no spaces, dots or slashes), e.g. "
+                                "name = \"gulf_coast_2026\".", column="name", value=str(name)))
+    description = manifest.get("description")
+    if description is None:
+        problems.append(Problem(MANIFEST, "has no description.",
+                                'add description = "..." (one line saying what the instance is).'))
+    elif not isinstance(description, str):
+        problems.append(Problem(MANIFEST, "has a description that is not text.", "quote it.", column="description",
+                                value=str(description)))
+    return problems

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.data import ModelData, derive
-from optimizer.errors import InstanceError, Problem
+from optimizer.errors import InstanceError
 from optimizer.instance import Instance
 from optimizer.results import (
     CHECKED_TABLES,
@@ -20,9 +20,8 @@ from optimizer.results import (
     status_summary,
     write_atomic,
 )
-from optimizer.scenarios import resolve
+from optimizer.scenarios import check_scenarios
 from optimizer.solve import EXIT_CODES, OPTIMAL, SlateSolver, SolveResult
-from optimizer.validate import validate
 
 
 @dataclass
@@ -42,16 +41,9 @@ class Outcome:
 
 
 def resolve_all(instance: Instance, names: list[str], sets: tuple[str, ...] = ()) -> dict[str, Instance]:
-    """Every requested scenario resolved and validated; problems of all of them at once."""
-    problems: list[Problem] = []
-    resolved = {}
-    for name in dict.fromkeys(names):
-        try:
-            scenario = resolve(instance, name, sets)
-            validate(scenario)
-            resolved[name] = scenario
-        except InstanceError as exc:
-            problems.extend(p for p in exc.problems if p not in problems)
+    """Every requested scenario resolved and validated; problems of all of them at once, each said once and
+    named with the scenario change (override, policy change or --set) that causes it."""
+    resolved, problems = check_scenarios(instance, names, sets)
     if problems:
         raise InstanceError(problems)
     return resolved

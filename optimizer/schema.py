@@ -95,7 +95,8 @@ TABLES: tuple[Table, ...] = (
             Column("crude_capacity_kbd", "number", "Crude-unit capacity.", required=True, minimum=0),
             Column("crude_min_run_kbd", "number", "Minimum crude run.", default=0.0, minimum=0),
             Column(
-                "crude_unit_cost_usd_per_bbl", "number", "Crude-unit operating cost per barrel run.", default=0.0
+                "crude_unit_cost_usd_per_bbl", "number", "Crude-unit operating cost per barrel run.", default=0.0,
+                minimum=0,
             ),
             Column("api_min_deg", "number", "Lightest-allowed slate: minimum slate API (imposed as a maximum "
                    "volume-blended specific gravity)."),
@@ -233,7 +234,8 @@ TABLES: tuple[Table, ...] = (
             Column("unit_type", "id", "Technology; its yields are in `unit_yields`.", required=True),
             Column("capacity_kbd", "number", "Feed capacity.", required=True, minimum=0),
             Column("min_feed_kbd", "number", "Minimum feed.", default=0.0, minimum=0),
-            Column("operating_cost_usd_per_bbl", "number", "Operating cost per barrel of feed.", default=0.0),
+            Column("operating_cost_usd_per_bbl", "number", "Operating cost per barrel of feed.", default=0.0,
+                   minimum=0),
             _source(),
         ),
     ),

@@ -35,13 +35,16 @@ def check_references(instance: Instance) -> Iterator[Problem]:
             if column.ref is None:
                 continue
             target_table, _ = column.ref
+            if not instance.readable(target_table):  # its ids are unknown, not absent: said once already
+                continue
             known = set(instance.tables[target_table].index)
             for row_id, value in instance.tables[spec.name][column.name].items():
-                if not _blank(value) and value not in known:
+                if not _blank(value) and value not in known and instance.readable(spec.name, row_id, column.name):
                     listed = ", ".join(sorted(known)[:15]) + (" ..." if len(known) > 15 else "")
                     yield _problem(instance, spec.name, row_id, column.name, value,
                                    f"names a {target_table} id that does not exist.",
-                                   f"use one of: {listed or '(none defined)'}.")
+                                   f"use one of: {listed}." if listed else
+                                   f"{target_table} has no rows: add the row this one refers to.")
 
 
 def check_crude_prices(instance: Instance) -> Iterator[Problem]:
@@ -68,7 +71,11 @@ def check_crude_prices(instance: Instance) -> Iterator[Problem]:
 def check_crude_yields(instance: Instance) -> Iterator[Problem]:
     yields = instance.tables["crude_yields"]
     totals = yields.groupby("crude_id")["yield_vol_frac"].sum()
+    unread = {c for c, key in zip(yields["crude_id"], yields.index)
+              if not instance.readable("crude_yields", key, "yield_vol_frac", "crude_id", "stream_id")}
     for c in instance.tables["crudes"].index:
+        if c in unread:  # a yield that could not be read: its total says nothing new
+            continue
         total = float(totals.get(c, 0.0))
         if abs(total - 1.0) > YIELD_SUM_TOL:
             yield _problem(instance, "crudes", c, "crude_id", c,
@@ -79,10 +86,15 @@ def check_crude_yields(instance: Instance) -> Iterator[Problem]:
 def check_unit_yields(instance: Instance) -> Iterator[Problem]:
     yields = instance.tables["unit_yields"]
     groups: dict[tuple[str, str], tuple[object, list[float]]] = {}  # (type, feed) -> (first row, yields)
+    unread = set()
     for key, unit_type, feed, y in zip(yields.index, yields["unit_type"], yields["feed_stream_id"],
                                        yields["yield_vol_frac"]):
         groups.setdefault((unit_type, feed), (key, []))[1].append(y)
+        if not instance.readable("unit_yields", key, "yield_vol_frac"):
+            unread.add((unit_type, feed))
     for (unit_type, feed), (first, values) in sorted(groups.items(), key=lambda item: item[0]):
+        if (unit_type, feed) in unread:
+            continue
         total = float(sum(values))
         if total < 1.0 - YIELD_SUM_TOL or total > 1.0 + MAX_UNIT_VOLUME_GAIN_FRAC + YIELD_SUM_TOL:
             yield _problem(instance, "unit_yields", first, "yield_vol_frac", f"{total:.4f}",
@@ -101,7 +113,7 @@ def check_unit_yields(instance: Instance) -> Iterator[Problem]:
 def _min_max(instance: Instance, table: str, low: str, high: str) -> Iterator[Problem]:
     frame = instance.tables[table]
     for key, lo, hi in zip(frame.index, frame[low], frame[high]):
-        if not _blank(lo) and not _blank(hi) and lo > hi:
+        if not _blank(lo) and not _blank(hi) and lo > hi and instance.readable(table, key, low, high):
             yield _problem(instance, table, key, low, lo, f"is above {high} ({hi:g}).",
                            f"make {low} <= {high}.")
 
@@ -117,7 +129,7 @@ def check_min_max(instance: Instance) -> Iterator[Problem]:
     for table, low, high in (("blend_specs", "min_value", "max_value"), ("product_ratios", "min_ratio", "max_ratio")):
         frame = instance.tables[table]
         for key, lo, hi in zip(frame.index, frame[low], frame[high]):
-            if _blank(lo) and _blank(hi):
+            if _blank(lo) and _blank(hi) and instance.readable(table, key, low, high):
                 yield _problem(instance, table, key, low, "", f"gives neither {low} nor {high}.",
                                "give at least one limit, or delete the row.")
 
@@ -210,6 +222,9 @@ def check_policies(instance: Instance) -> Iterator[Problem]:
     known = {column: set(crudes[column]) - {""} for column in ("origin", "operator")}
     for k, rule in instance.tables["policies"].iterrows():
         kind = rule["kind"]
+        if not instance.readable("policies", k, "kind"):  # an unknown kind: what it needs is unknown too
+            yield from _scope_checks(instance, "policies", k, rule, crudes, refineries, known)
+            continue
         has_volume = not _blank(rule["volume_kbd"])
         has_tariff = not _blank(rule["tariff_pct"]) or not _blank(rule["tariff_usd_per_bbl"])
         if kind in ("cap", "floor") and not has_volume:
@@ -238,10 +253,24 @@ def _scope_checks(instance, table, key, row, crudes, refineries, known_values=No
             yield _problem(instance, table, key, column, value, f"matches no crude's {column}.",
                            f"use one of: {', '.join(sorted(known)) or '(none given in crudes.csv)'}.")
             return
+    if (row["crude_id"] and row["crude_id"] not in crudes.index) or (row["refinery_id"]
+                                                                   and row["refinery_id"] not in refineries):
+        return  # an unknown id: check_references says so
     if not scope_matches(row, crudes, refineries):
         yield _problem(instance, table, key, "crude_id", row["crude_id"],
                        "matches no refinery-crude pair (the scope columns contradict each other).",
                        "check origin, crude_id, operator and refinery_id together.")
+
+
+def check_unused_streams(instance: Instance) -> Iterator[Problem]:
+    t = instance.tables
+    mentioned = (set(t["crude_yields"]["stream_id"]) | set(t["unit_yields"]["feed_stream_id"])
+                 | set(t["unit_yields"]["product_stream_id"]) | set(t["blend_components"]["stream_id"]))
+    for s in t["streams"].index:
+        if s not in mentioned:
+            yield _problem(instance, "streams", s, "stream_id", s,
+                           "is neither made (crude_yields, unit_yields) nor used (a unit feed, a blend component).",
+                           "delete the row, or add the yields and uses the stream is meant to have.")
 
 
 def check_diet_data(instance: Instance) -> Iterator[Problem]:
@@ -255,18 +284,22 @@ def check_diet_data(instance: Instance) -> Iterator[Problem]:
                                "give the crude's TAN (an estimate flagged in `source` if need be).")
 
 
-CHECKS: tuple[Callable[[Instance], Iterator[Problem]], ...] = (
-    check_references,
-    check_crude_prices,
-    check_crude_yields,
-    check_unit_yields,
-    check_min_max,
-    check_tiers,
-    check_recipes,
-    check_stream_flow,
-    check_qualities,
-    check_policies,
-    check_diet_data,
+_FLOW = ("streams", "crude_yields", "unit_yields", "units", "blend_components", "refineries")
+# Each check and the tables it reads: a check is skipped while one of them could not be read at all (its
+# problems would only repeat that one in other words); check_references and _min_max look cell by cell.
+CHECKS: tuple[tuple[Callable[[Instance], Iterator[Problem]], tuple[str, ...]], ...] = (
+    (check_references, ()),
+    (check_crude_prices, ("crudes", "markers")),
+    (check_crude_yields, ("crudes", "crude_yields")),
+    (check_unit_yields, ("units", "unit_yields")),
+    (check_min_max, ()),
+    (check_tiers, ("crude_tiers",)),
+    (check_recipes, ("products", "blend_components")),
+    (check_stream_flow, _FLOW),
+    (check_unused_streams, _FLOW),
+    (check_qualities, (*_FLOW, "stream_qualities", "cut_qualities", "blend_specs", "qualities")),
+    (check_policies, ("crudes", "refineries", "policies", "routes")),
+    (check_diet_data, ("crudes", "refineries")),
 )
 
 
@@ -274,9 +307,13 @@ def cross_check(instance: Instance, earlier: list[Problem] | None = None) -> lis
     """Every cross-table problem. After reading problems (`earlier`), a check that trips over the
     damaged cells is skipped rather than allowed to hide the problems already found."""
     problems: list[Problem] = []
-    for check in CHECKS:
+    # a cell that failed while reading was reported then: a check finding it empty or wrong says it again
+    failed = {(*instance.origin(table, row), column) for table, row, column in instance.bad_cells}
+    for check, reads in CHECKS:
+        if not all(instance.readable(table) for table in reads):
+            continue
         try:
-            problems.extend(p for p in check(instance) if p not in problems)
+            problems.extend(p for p in check(instance) if p not in problems and (p.file, p.row, p.column) not in failed)
         except (KeyError, TypeError, ValueError):
             if not earlier:
                 raise

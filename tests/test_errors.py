@@ -37,7 +37,8 @@ CASES = {
         "products.csv: is empty."),
     "not UTF-8": (
         lambda f: (f / "crudes.csv").write_bytes((f / "crudes.csv").read_bytes().replace(b"Light sweet", b"Ligh\xf1")),
-        "crudes.csv: is not UTF-8 text"),
+        "crudes.csv row 2, column name, value 'Ligh\ufffd': is not UTF-8 text: byte 0xf1 (shown as \ufffd) at "
+        "character 11 of the line."),
     "bad TOML": (
         lambda f: append(f, "instance.toml", "\n[scenarios.broken\n"),
         "instance.toml: is not valid TOML"),
@@ -118,10 +119,13 @@ def test_every_problem_is_reported_at_once(copy_instance):
         CASES[case][0](folder)
     result = CliRunner().invoke(main, ["validate", str(folder)])
     assert result.exit_code == 1
-    # consequences of the defects (a yield total, a min/max pair) are reported too
-    assert "6 problems found" in result.output
+    # a consequence that tells something new is reported too (light's yields now sum to 0.7: 'lite' took its resid),
+    # not one that repeats a defect (the coker's minimum feed 0 'above' its capacity -5)
+    assert "5 problems found" in result.output
     for case in ("text in a number column", "negative capacity", "unknown reference", "policy scope that matches nothing"):
         assert CASES[case][1] in result.output
+    assert "crudes.csv row 2, column crude_id, value 'light': has crude_yields summing to 0.7000" in result.output
+    assert "min_feed_kbd" not in result.output
 
 
 def test_not_a_folder(tmp_path):
@@ -139,3 +143,173 @@ def test_workbook_missing_sheet(copy_instance):
     result = CliRunner().invoke(main, ["validate", str(book)])
     assert result.exit_code == 1
     assert "instance.xlsx: lacks the required sheet 'crudes'." in result.output
+
+
+MORE_CASES = {
+    "an instance name that cannot name a folder": (
+        lambda f: replace(f, "instance.toml", 'name = "toy_two_crudes"', 'name = "/tmp/victim"'),
+        "instance.toml, column name, value '/tmp/victim': has a name that cannot name a results folder. Fix: use "
+        "letters, digits, '_' and '-' only (no spaces, dots or slashes)"),
+    "an empty instance.toml": (
+        lambda f: (f / "instance.toml").write_text(""),
+        'instance.toml: is empty. Fix: write at least name = "..." (letters, digits, _ and -) and description = '
+        '"..." (one line).'),
+    "a negative operating cost": (
+        lambda f: (f / "units.csv").write_text(
+            "refinery_id,unit_id,unit_type,capacity_kbd,operating_cost_usd_per_bbl\nrefinery,coker,coker,40,-500\n"),
+        "units.csv row 2, column operating_cost_usd_per_bbl, value '-500': is below the lowest allowed value 0."),
+    "a negative crude-unit cost": (
+        lambda f: (f / "refineries.csv").write_text(
+            "refinery_id,crude_capacity_kbd,sulfur_max_wt_pct,crude_unit_cost_usd_per_bbl\nrefinery,100,2.0,-50\n"),
+        "refineries.csv row 2, column crude_unit_cost_usd_per_bbl, value '-50': is below the lowest allowed value 0."),
+    "a stream neither made nor used": (
+        lambda f: append(f, "streams.csv", "naphtha,intermediate\n"),
+        "streams.csv row 6, column stream_id, value 'naphtha': is neither made (crude_yields, unit_yields) nor used "
+        "(a unit feed, a blend component)."),
+}
+
+
+@pytest.mark.parametrize("case", list(MORE_CASES))
+def test_more_defects_are_reported_precisely(copy_instance, case):
+    folder = copy_instance("toy_two_crudes")
+    mutate, expected = MORE_CASES[case]
+    mutate(folder)
+    result = CliRunner().invoke(main, ["validate", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+
+
+def validate_output(folder) -> str:
+    result = CliRunner().invoke(main, ["validate", str(folder)])
+    assert result.exit_code == 1
+    return result.output
+
+
+def test_an_unreadable_table_is_said_once_not_through_its_references(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    (folder / "crudes.csv").unlink()
+    assert validate_output(folder) == (
+        "error: 1 problem found:\n"
+        f"  - crudes.csv: is missing from {folder}. Fix: create it with the header: "
+        "crude_id,origin,api_deg,sulfur_wt_pct.\n")
+
+
+def test_not_utf8_names_the_line_the_column_and_the_bytes(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    data = (folder / "crudes.csv").read_bytes().replace(b"Light sweet", b"Light sw\xe9et")
+    (folder / "crudes.csv").write_bytes(data)
+    assert validate_output(folder) == (
+        "error: 1 problem found:\n"
+        "  - crudes.csv row 2, column name, value 'Light sw\ufffdet': is not UTF-8 text: byte 0xe9 (shown as "
+        "\ufffd) at character 15 of the line. Fix: save the file as UTF-8 (in Excel: Save As 'CSV UTF-8'; in "
+        "LibreOffice: character set Unicode (UTF-8)). It looks like Windows-1252 (Latin-1) text, which Excel "
+        "writes for 'CSV (Comma delimited)'.\n")
+
+
+def test_a_bad_cell_is_not_reported_again_through_a_min_max_pair(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    replace(folder, "units.csv", "coker,40", "coker,-40")
+    assert validate_output(folder) == (
+        "error: 1 problem found:\n"
+        "  - units.csv row 2, column capacity_kbd, value '-40': is below the lowest allowed value 0. Fix: use a "
+        "value >= 0.\n")
+
+
+def test_no_name_and_no_description(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    text = (folder / "instance.toml").read_text()
+    (folder / "instance.toml").write_text("\n".join(line for line in text.splitlines()
+                                                    if not line.startswith(("name =", "description ="))))
+    assert validate_output(folder) == (
+        "error: 2 problems found:\n"
+        '  - instance.toml: has no name. Fix: add name = "..." (letters, digits, _ and -): it names the instance in '
+        "results and their folder, results/<name>/.\n"
+        '  - instance.toml: has no description. Fix: add description = "..." (one line saying what the instance '
+        "is).\n")
+
+
+def test_a_scenario_problem_names_the_override_and_is_said_once(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    append(folder, "instance.toml", '\n[scenarios.a]\ndescription = "x"\n'
+                                    'overrides = ["crude_yields.heavy/resid.yield_vol_frac = 0.5"]\n'
+                                    '[scenarios.b]\ndescription = "y"\nextends = "a"\n'
+                                    '[scenarios.c]\ndescription = "z"\nextends = "a"\n')
+    assert validate_output(folder) == (
+        "error: 1 problem found:\n"
+        "  - scenario a (override 'crude_yields.heavy/resid.yield_vol_frac = 0.5' in instance.toml [scenarios.a]): "
+        "crudes.csv row 3, column crude_id, value 'heavy': has crude_yields summing to 0.9000, not 1 (tolerance "
+        "0.001). Fix: make the cuts add up to 1; put gas and losses in a stream of kind 'loss'.\n")
+
+
+def test_a_set_that_breaks_a_rule_is_named(tmp_path):
+    from .conftest import INSTANCES
+
+    result = CliRunner().invoke(main, ["solve", str(INSTANCES / "toy_two_crudes"), "--out", str(tmp_path / "o"),
+                                       "--set", "crude_yields.heavy/resid.yield_vol_frac = 0.5"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: 1 problem found:\n"
+        "  - --set 'crude_yields.heavy/resid.yield_vol_frac = 0.5': crudes.csv row 3, column crude_id, value "
+        "'heavy': has crude_yields summing to 0.9000, not 1 (tolerance 0.001). Fix: make the cuts add up to 1; put "
+        "gas and losses in a stream of kind 'loss'.\n")
+
+
+def test_added_policies_report_every_problem(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    append(folder, "instance.toml", '\n[scenarios.a]\ndescription = "x"\nadd_policies = ['
+                                    '{rule_id = "z", kind = "bann", crude_id = "hevy"}, '
+                                    '{rule_id = "z2", kind = "cap", origin = "Beta"}]\n')
+    assert validate_output(folder) == (
+        "error: 3 problems found:\n"
+        "  - instance.toml [scenarios.a] add_policies[0], column kind, value 'bann': is not an allowed value. Fix: "
+        "use one of: ban, cap, floor, tariff.\n"
+        "  - instance.toml [scenarios.a] add_policies[0], column crude_id, value 'hevy': names a crudes id that does "
+        "not exist. Fix: use one of: heavy, light.\n"
+        "  - instance.toml [scenarios.a] add_policies[1], column volume_kbd, value '': a cap needs a volume. Fix: "
+        "give volume_kbd.\n")
+
+
+def test_dropping_a_rule_of_an_instance_without_rules(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    append(folder, "instance.toml", '\n[scenarios.typo]\ndescription = "x"\ndrop_policies = ["nonexistent"]\n')
+    assert validate_output(folder) == (
+        "error: 1 problem found:\n"
+        "  - instance.toml, value 'nonexistent': [scenarios.typo] drops a policy rule that does not exist. Fix: "
+        "remove it from drop_policies: the instance has no policy rules.\n")
+
+
+def _book(copy_instance):
+    from optimizer.workbook import write_workbook
+
+    folder = copy_instance("toy_two_crudes")
+    book = folder.parent / "book"
+    write_workbook(folder, book)
+    return book
+
+
+def test_a_csv_beside_a_workbook_is_an_error(copy_instance):
+    book = _book(copy_instance)
+    (book / "crudes.csv").write_text("crude_id\n")
+    assert validate_output(book) == (
+        "error: 1 problem found:\n"
+        "  - crudes.csv: lies beside the workbook instance.xlsx, which instance.toml names: the tables are read from "
+        "the workbook only, so this file would be ignored. Fix: move it out of the instance folder, or delete the "
+        "workbook = line of instance.toml to read the CSV files instead.\n")
+
+
+def test_workbook_formula_without_a_value_and_cells_beyond_the_header(copy_instance):
+    from openpyxl import load_workbook
+
+    book = _book(copy_instance)
+    workbook = load_workbook(book / "instance.xlsx")
+    workbook["crudes"]["F3"] = "=60+5"  # heavy's price, as a formula openpyxl cannot calculate
+    workbook["units"]["F2"] = 7  # beyond units' four header cells
+    workbook.save(book / "instance.xlsx")
+    assert validate_output(book) == (
+        "error: 2 problems found:\n"
+        "  - instance.xlsx[crudes] row 3, column price_usd_per_bbl, value '=60+5': is a formula with no saved result "
+        "(the program that wrote the workbook did not calculate it). Fix: open the workbook in Excel or LibreOffice "
+        "and save it (that stores the results), or type the value.\n"
+        "  - instance.xlsx[units] row 2: has 6 cells where the header has 4. Fix: give every value a column with a "
+        "header, or delete the cells beyond the header.\n")
