@@ -59,12 +59,14 @@ class SweepOutcome:
 
 def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scenarios: list[str] | tuple[str, ...] = (),
               zipped: bool = False, jobs: int = 1, scheduler: Any = None, out: str | Path | None = None,
-              resume: bool = False, batch_size: int | None = None, plots: bool = True,
+              resume: bool = False, overwrite: bool = False, batch_size: int | None = None, plots: bool = True,
               progress: bool | None = None, on_batch: Callable[[int], None] | None = None) -> SweepOutcome:
     """Run a sweep end to end (see the module docstring); the library entry point behind the command.
 
     `scheduler`: None (a process pool of `jobs`, or this process when jobs == 1), "local", a Dask
     scheduler address, or a Dask cluster object. `on_batch(done)` is called after each batch is on disk.
+    An output folder that holds anything is refused (OutputError, exit 2) unless `resume` finds this
+    very sweep there or `overwrite` allows replacing results crudeslate wrote.
     """
     from optimizer.instance import BASE_SCENARIO
     from optimizer.scenarios import chain
@@ -85,19 +87,21 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     grid = grid_indices(varies, zipped)
     total = len(grid) * len(names)
     size = batch_size or default_batch_size(total)
-    target = Path(out) if out else Path("results") / instance.name / f"sweep-{sweep_name(varies, zipped)}"
+    target = Path(out) if out else Path("results") / instance.name / f"sweep-{sweep_name(varies, zipped, names)}"
     key = definition_key(instance, names, varies, zipped, size)
     folder = SweepFolder(target, key)
     definition = {"instance": str(Path(instance_path).resolve()), "scenarios": names, "vary": [v.text for v in varies],
                   "zip": zipped, "batch_size": size, "points": total}
 
-    if resume and folder.started_key() is None and folder.finished_key() == key:
+    if resume and overwrite:
+        raise UsageError("give --resume (carry on the sweep in the folder) or --overwrite (replace it), not both.")
+    state = folder.survey((instance.path,), "--out" if out else "results folder")
+    if resume and state.kind == "finished" and state.key == key:
         meta = _read_manifest(target)
         return SweepOutcome(target, total, meta.get("statuses", {}), target / SUMMARY, target / LONG,
                             meta.get("plots", []), meta, already_done=True)
-    if resume and folder.started_key() not in (None, key):
-        raise UsageError(f"{target} holds an unfinished sweep with other settings or inputs; run without --resume to "
-                         "start it over, or give another --out.")
+    _refuse_to_replace(target, out, state, key, resume, overwrite)
+    continuing = resume and state.kind == "unfinished" and state.key == key
     timings["setup"] = time.perf_counter() - clock
 
     if progress is None:
@@ -109,10 +113,12 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     timings["planning"] = time.perf_counter() - clock
 
     batches = len(plan.batches)
-    if resume and folder.started_key() == key:
+    if continuing:
         folder.drop_staging()
         done = folder.done(batches)
     else:
+        if state.kind in ("finished", "unfinished", "other"):
+            folder.clear()  # --overwrite, checked above: every entry is crudeslate's
         folder.start(definition)
         done = set()
     todo = [b for b in range(batches) if b not in done]
@@ -139,13 +145,14 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
                     on_batch(len(done))
     except KeyboardInterrupt:
         folder.drop_staging()
-        raise SweepInterrupted(f"interrupted: {finished_points} of {total} points are saved in {target}; run the same "
+        saved = _saved_points(plan, folder)  # workers write parts themselves: count what is on disk
+        raise SweepInterrupted(f"interrupted: {saved} of {total} points are saved in {target}; run the same "
                                "command with --resume to finish.") from None
     except Exception as exc:
         from optimizer.sweep_engine import WorkerLost
 
         if isinstance(exc, WorkerLost | OSError) or type(exc).__module__.startswith("distributed"):
-            raise SweepWorkerError(f"{exc}; {finished_points} of {total} points are saved in {target}; run the "
+            raise SweepWorkerError(f"{exc}; {_saved_points(plan, folder)} of {total} points are saved in {target}; run the "
                                    "same command with --resume to finish.") from exc
         raise
     finally:
@@ -169,9 +176,47 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         timings["plotting"] = time.perf_counter() - clock
     meta = _manifest(instance, definition, key, report, plan, statuses, written, timings, jobs, scheduler,
                      solve_seconds, iterations, points_run, resumed)
-    folder.finish(meta)
+    folder.finish(meta, written)
     return SweepOutcome(target, total, statuses, target / SUMMARY, target / LONG, written, meta,
                         resumed_batches=resumed, timings=timings)
+
+
+def _saved_points(plan: Any, folder: Any) -> int:
+    return sum(plan.batches[b][1] - plan.batches[b][0] for b in folder.done(len(plan.batches)))
+
+
+def _refuse_to_replace(target: Path, out: Any, state: Any, key: str, resume: bool, overwrite: bool) -> None:
+    """OutputError unless the folder may be written: it is missing or empty, `resume` continues the very
+    sweep it holds, or `overwrite` replaces results crudeslate wrote (a foreign folder never gets here)."""
+    from optimizer.result_files import OutputError
+
+    if state.kind in ("missing", "empty") or overwrite:
+        return
+    if resume and state.kind == "unfinished" and state.key == key:
+        return
+    where = f"--out {out}" if out else f"results folder {target}"
+    keep = "give another --out, or add --overwrite to replace it"
+    meta = state.meta or {}
+    if state.kind == "unfinished" and state.key == key:
+        raise OutputError(f"{where}: holds this very sweep, unfinished ({state.saved_batches} batch(es) saved); "
+                          f"run with --resume to finish it, or add --overwrite to start it over.")
+    if state.kind == "unfinished":
+        raise OutputError(f"{where}: holds an unfinished sweep with other settings or inputs ({_described(meta)}); "
+                          f"it is not replaced: {keep}.")
+    if state.kind == "finished" and state.key == key:
+        raise OutputError(f"{where}: already holds this very sweep, complete ({meta.get('points', '?')} points); run "
+                          f"with --resume to keep it (nothing is solved again), or add --overwrite to solve it again.")
+    if state.kind == "finished":
+        raise OutputError(f"{where}: holds a finished sweep with other settings or inputs ({_described(meta)}); it "
+                          f"is not replaced: {keep}.")
+    raise OutputError(f"{where}: holds the results of another crudeslate command; they are not replaced: {keep}.")
+
+
+def _described(meta: dict[str, Any]) -> str:
+    vary = " ".join(f"--vary '{v}'" for v in meta.get("vary", [])) or "settings unknown"
+    scenarios = meta.get("scenarios") or []
+    return vary + (f", scenarios {', '.join(scenarios)}" if scenarios and scenarios != ["base"] else "") + \
+        (f", {meta['points']} points" if "points" in meta else "")
 
 
 def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path):
@@ -275,20 +320,24 @@ def _manifest(instance: Any, definition: dict[str, Any], key: str, report: Any, 
               help="Run the batches on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'.")
 @click.option("--out", type=click.Path(), help="Output folder (default results/<instance>/sweep-<name>).")
 @click.option("--resume", is_flag=True, help="Carry on an interrupted sweep in --out, skipping finished points.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace what the output folder holds (only results crudeslate wrote; without it a folder that "
+                   "holds anything is refused).")
 @click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
               help="Points per batch (default from the sweep's size; part of the sweep's definition).")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: tuple[str, ...], jobs: int,
-          scheduler: str | None, out: str | None, resume: bool, batch_size: int | None, no_plots: bool) -> None:
+          scheduler: str | None, out: str | None, resume: bool, overwrite: bool, batch_size: int | None,
+          no_plots: bool) -> None:
     """Solve INSTANCE over a grid of parameter values; write one summary row per point and the slates.
 
     Exit codes: 0 every point optimal; 1 bad input or a bad --vary PATH or SPEC (nothing is solved);
-    2 usage; 3 some points infeasible or unbounded (all results written); 4 solver failure or a lost
+    2 usage, or an output folder that holds results (--resume, --overwrite or another --out); 3 some points infeasible or unbounded (all results written); 4 solver failure or a lost
     worker; 130 interrupted (finished points kept: run again with --resume).
     """
     try:
         outcome = run_sweep(instance, varies, scenario_names, zipped=zipped, jobs=jobs, scheduler=scheduler, out=out,
-                            resume=resume, batch_size=batch_size, plots=not no_plots)
+                            resume=resume, overwrite=overwrite, batch_size=batch_size, plots=not no_plots)
     except CrudeSlateError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

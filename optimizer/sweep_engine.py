@@ -308,24 +308,48 @@ def solve_batch(plan: Plan, batch: int) -> BatchOutput:
 
 _worker_plan: Plan | None = None
 _worker_out: str | None = None
+_worker_parent: int | None = None
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def init_worker(plan: Plan, out: str | None = None) -> None:
-    """Process-pool initializer: keep the plan (and where parts go); Ctrl-C is the parent's to handle."""
-    global _worker_plan, _worker_out
+def die_with_parent(parent: int) -> None:
+    """End this process when `parent` (the sweep) dies, however it dies (SIGKILL included): on Linux the
+    kernel sends SIGKILL then (prctl PR_SET_PDEATHSIG); elsewhere `solve_batch_in_worker` checks before
+    each batch. A worker left running would go on writing parts nobody reads."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def init_worker(plan: Plan, out: str | None = None, parent: int | None = None) -> None:
+    """Process-pool initializer: keep the plan (and where parts go); Ctrl-C is the parent's to handle;
+    the worker ends with its parent."""
+    global _worker_plan, _worker_out, _worker_parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_plan, _worker_out = plan, out
+    _worker_plan, _worker_out, _worker_parent = plan, out, parent
+    if parent is not None:
+        die_with_parent(parent)
 
 
 def solve_batch_in_worker(batch: int) -> BatchOutput:
     """Solve a batch; with a shared folder, write its part files here rather than ship megabytes of rows
     through a pipe to a parent that would write them while sharing the cores with the workers."""
     assert _worker_plan is not None
+    if _worker_parent is not None and os.getppid() != _worker_parent:
+        os._exit(1)  # orphaned (where the kernel does not end it): no more batches, no parts
     output = solve_batch(_worker_plan, batch)
     if _worker_out is not None:
         from optimizer.sweep_output import write_batch
 
-        write_batch(_worker_out, batch, output.summary_csv, output.long_csv)
+        if _worker_parent is not None and os.getppid() != _worker_parent:
+            os._exit(1)
+        write_batch(_worker_out, _worker_plan.key, batch, output.summary_csv, output.long_csv)
         output.summary_csv = output.long_csv = ""
         output.written = True
     return output
@@ -355,7 +379,7 @@ def run_pool(plan: Plan, todo: list[int], jobs: int, out: str | None = None, ret
     remaining = list(todo)
     for attempt in range(retries + 1):
         executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                                       initializer=init_worker, initargs=(plan, out))
+                                       initializer=init_worker, initargs=(plan, out, os.getpid()))
         pending = {executor.submit(solve_batch_in_worker, b): b for b in remaining}
         try:
             while pending:

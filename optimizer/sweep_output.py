@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,12 @@ def _umask() -> int:
 _MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's files are private (0600)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def write_text_atomic(path: Path, text: str, staging_dir: Path | None = None, create: bool = True) -> None:
+    """Write `path` through a temporary file (in `staging_dir`, default beside it) renamed into place.
+    `create=False`: the folder must exist (a stray writer never re-creates a removed `parts/`)."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", dir=staging_dir or path.parent)
     try:
         with os.fdopen(handle, "w", newline="") as stream:
             stream.write(text)
@@ -55,18 +59,36 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _part(out: Path, batch: int, kind: str) -> Path:
-    return out / PARTS / f"batch-{batch:06d}.{kind}.csv"
+def _part(out: Path, key: str, batch: int, kind: str) -> Path:
+    # the sweep's definition key in the name: a part of another sweep (a stray worker of an earlier run)
+    # is never taken for one of this sweep's
+    return out / PARTS / f"batch-{batch:06d}-{key}.{kind}.csv"
 
 
-def write_batch(out: str | Path, batch: int, summary_csv: str, long_csv: str) -> None:
-    """A finished batch's two part files, each atomically; the summary last, as it marks the batch done."""
-    write_text_atomic(_part(Path(out), batch, "long"), long_csv)
-    write_text_atomic(_part(Path(out), batch, "summary"), summary_csv)
+def write_batch(out: str | Path, key: str, batch: int, summary_csv: str, long_csv: str) -> None:
+    """A finished batch's two part files, each atomically; the summary last, as it marks the batch done.
+    `parts/` must exist: once a sweep has removed it (finished, or started over), nothing writes there."""
+    write_text_atomic(_part(Path(out), key, batch, "long"), long_csv, create=False)
+    write_text_atomic(_part(Path(out), key, batch, "summary"), summary_csv, create=False)
+
+
+@dataclass
+class FolderState:
+    """What an output folder holds, for the decision to start, resume, refuse or replace."""
+
+    kind: str  # "missing", "empty", "finished" (a sweep), "unfinished" (a sweep), "other" (another command's)
+    key: str | None = None  # the sweep's definition key
+    meta: dict[str, Any] | None = None
+    saved_batches: int = 0
 
 
 class SweepFolder:
-    """The `--out` folder of one sweep: its parts while running, its tables once done."""
+    """The `--out` folder of one sweep: its parts while running, its tables once done.
+
+    The folder always says what it is: while a sweep runs, `manifest.json` records the definition
+    (`complete: false`) and lists `parts/` as the folder's content, so the check every results
+    writer makes (`optimizer.result_files.check_output_folder`: nothing crudeslate did not write is
+    replaced) knows it; the finished manifest lists the tables and plots."""
 
     def __init__(self, out: Path, key: str):
         self.out = Path(out)
@@ -77,7 +99,7 @@ class SweepFolder:
         """The definition key of an unfinished sweep in this folder, if there is one."""
         try:
             return json.loads((self.parts / DEFINITION).read_text())["key"]
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def finished_key(self) -> str | None:
@@ -85,36 +107,91 @@ class SweepFolder:
             meta = json.loads((self.out / MANIFEST).read_text())
         except (OSError, ValueError):
             return None
-        complete = (self.out / SUMMARY).exists() and (self.out / LONG).exists()
+        complete = (self.out / SUMMARY).exists() and (self.out / LONG).exists() and meta.get("complete", True)
         return meta.get("definition_key") if complete and not self.parts.exists() else None
 
+    def _manifest(self) -> dict[str, Any] | None:
+        try:
+            meta = json.loads((self.out / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def survey(self, protect: tuple[Path, ...], option: str) -> FolderState:
+        """What the folder holds; OutputError (exit 2) for a path no crudeslate command may write
+        (a file, a link, a folder holding anything crudeslate did not write, an instance folder)."""
+        from optimizer.result_files import check_output_folder
+
+        self._drop_own_staging()
+        if self.out.is_dir() and not self.out.is_symlink() and self._manifest() is None and self.started_key() \
+                and {p.name for p in self.out.iterdir()} == {PARTS}:
+            kind = "ours"  # an unfinished sweep of a version that kept no manifest while running
+        else:
+            kind = check_output_folder(self.out, protect, option)
+        if kind != "ours":
+            return FolderState(kind)
+        started = self.started_key()
+        if started is not None:
+            saved = len(list(self.parts.glob(f"batch-*-{started}.summary.csv")))
+            return FolderState("unfinished", started, self._manifest(), saved)
+        finished = self.finished_key()
+        if finished is not None:
+            return FolderState("finished", finished, self._manifest())
+        return FolderState("other", None, self._manifest())
+
+    def _drop_own_staging(self) -> None:
+        """Temporary files this module's writers leave when killed mid-write (mkstemp's names of ours)."""
+        if self.out.is_dir() and not self.out.is_symlink():
+            for name in (MANIFEST, SUMMARY, LONG):
+                for path in self.out.glob(f".{name}.*"):
+                    path.unlink(missing_ok=True)
+        if self.parts.is_dir():
+            self.drop_staging()
+
+    def clear(self) -> None:
+        """Remove everything in the folder (checked by `survey` to hold only what crudeslate wrote)."""
+        manifest = self.out / MANIFEST
+        manifest.unlink(missing_ok=True)  # first: a half-cleared folder is no longer taken for a finished one
+        for path in sorted(self.out.iterdir()) if self.out.is_dir() else ():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
     def start(self, definition: dict[str, Any]) -> None:
-        """Forget any earlier parts and record what this sweep is."""
+        """Record what this sweep is (the running manifest first, so the folder is always one of ours),
+        and forget any earlier parts."""
+        from optimizer.result_files import FILES_KEY
+
+        running = {"definition_key": self.key, "kind": "sweep", "complete": False, **definition,
+                   FILES_KEY: [MANIFEST, PARTS]}
+        write_text_atomic(self.out / MANIFEST, json.dumps(running, indent=2, sort_keys=True) + "\n")
         shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir(parents=True)
         write_text_atomic(self.parts / DEFINITION, json.dumps({"key": self.key, **definition}, indent=2) + "\n")
 
     def done(self, batches: int) -> set[int]:
-        return {b for b in range(batches) if _part(self.out, b, "summary").exists()}
+        return {b for b in range(batches) if _part(self.out, self.key, b, "summary").exists()}
 
     def write_batch(self, batch: int, summary_csv: str, long_csv: str) -> None:
-        write_batch(self.out, batch, summary_csv, long_csv)
+        write_batch(self.out, self.key, batch, summary_csv, long_csv)
 
     def drop_staging(self) -> None:
         """Remove files a killed writer left half-written (never a finished part: those are renamed)."""
-        for path in self.parts.glob(".batch-*"):
-            path.unlink(missing_ok=True)
+        for path in self.parts.glob(".*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
     def assemble(self, batches: int, summary_header: list[str], long_header: Iterable[str]) -> None:
         """Join the parts in point order into the two tables, each replaced whole or not at all."""
         for name, kind, header in ((SUMMARY, "summary", summary_header), (LONG, "long", long_header)):
             target = self.out / name
-            handle, staging = tempfile.mkstemp(prefix=f".{name}.", dir=self.out)
+            handle, staging = tempfile.mkstemp(prefix=f".{name}.", dir=self.parts)
             try:
                 with os.fdopen(handle, "w", newline="") as stream:
                     stream.write(csv_line(header))
                     for b in range(batches):
-                        with open(_part(self.out, b, kind), newline="") as part:
+                        with open(_part(self.out, self.key, b, kind), newline="") as part:
                             shutil.copyfileobj(part, stream, 1 << 20)
                 os.chmod(staging, _MODE)
                 os.replace(staging, target)
@@ -122,8 +199,17 @@ class SweepFolder:
                 Path(staging).unlink(missing_ok=True)
                 raise
 
-    def finish(self, manifest: dict[str, Any]) -> None:
-        write_text_atomic(self.out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+    def finish(self, manifest: dict[str, Any], plots: list[str]) -> None:
+        """The manifest (listing the folder's files), then `parts/` goes; plots of an earlier run of this
+        sweep that this run did not draw go too."""
+        from optimizer.result_files import FILES_KEY
+
+        for path in self.out.glob("plot_*.png"):
+            if path.name not in plots:
+                path.unlink(missing_ok=True)
+        files = sorted([MANIFEST, SUMMARY, LONG, *plots])
+        text = json.dumps({**manifest, "complete": True, FILES_KEY: files}, indent=2, sort_keys=True, default=str)
+        write_text_atomic(self.out / MANIFEST, text + "\n", staging_dir=self.parts)
         shutil.rmtree(self.parts, ignore_errors=True)
 
 
@@ -201,7 +287,7 @@ def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: lis
         fig.supxlabel(axis_labels[k], fontsize=10)
         fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth() if handles else 1, 1))
         name = f"plot_{k + 1}_{_slug(column)}.png"
-        staging = out / f".{name}"
+        staging = out / PARTS / f".{name}"  # staged in parts/: a killed run leaves nothing beside the results
         fig.savefig(staging, dpi=110, format="png")
         plt.close(fig)
         os.replace(staging, out / name)

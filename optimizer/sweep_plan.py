@@ -31,6 +31,7 @@ import hashlib
 import itertools
 import math
 import multiprocessing
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -435,7 +436,10 @@ def planning_pool(planner: ScenarioPlanner, jobs: int) -> Iterator[None]:
         yield
         return
     _CHILD = planner
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    from optimizer.sweep_engine import die_with_parent
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     planner.pool = pool
     try:
         yield

@@ -184,16 +184,21 @@ def default_batch_size(points: int) -> int:
     return max(1, min(200, -(-points // 20)))
 
 
-def sweep_name(varies: list[Vary], zipped: bool) -> str:
-    """A folder name from the swept cells, e.g. `merey16-differential_usd_per_bbl`."""
+def sweep_name(varies: list[Vary], zipped: bool, scenarios: list[str] | tuple[str, ...] = ()) -> str:
+    """A folder name from the swept cells, the scenarios (when not only the base) and a short hash of the
+    operators, values and scenarios, e.g. `merey16-differential_usd_per_bbl-3f09a1c2`: a sweep over another
+    range or scenario gets a folder of its own instead of meeting the first one's."""
     parts = []
     for v in varies:
         where = v.path.row if v.path.row is not None else f"{v.path.filter_column}-{v.path.filter_value}"
         parts.append(re.sub(r"[^A-Za-z0-9_\-]+", "-", f"{where}-{v.path.column}").strip("-"))
     name = ("--zip--" if zipped else "--x--").join(parts)
+    if list(scenarios) not in ([], ["base"]):
+        name += "--" + "-".join(re.sub(r"[^A-Za-z0-9_\-]+", "-", s) for s in scenarios)
+    digest = hashlib.sha256(repr(([(v.column, v.values) for v in varies], zipped, list(scenarios))).encode())
     if len(name) > 80:
-        name = name[:70] + "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    return name
+        name = name[:80].rstrip("-")
+    return f"{name}-{digest.hexdigest()[:8]}"
 
 
 def format_value(value: float) -> str:

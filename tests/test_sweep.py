@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -189,7 +195,7 @@ def test_resume_refuses_a_sweep_started_with_other_settings(tmp_path):
     result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0:1:1",
                                        "--out", str(out), "--resume"])
     assert result.exit_code == 2
-    assert f"error: {out} holds an unfinished sweep with other settings or inputs" in result.output
+    assert f"error: --out {out}: holds an unfinished sweep with other settings or inputs" in result.output
 
 
 def test_cli_writes_tables_manifest_and_plots(tmp_path):
@@ -307,3 +313,225 @@ def test_a_spec_of_one_distinct_value_sweeps_it(tmp_path, spec, values):
     assert summary["crudes.heavy.price_usd_per_bbl+="].tolist() == [v for v in values for _ in (0, 1)]
     assert outcome.statuses == {"optimal": len(values), "infeasible": len(values)}
     assert_points_equal_fresh_solves(TOY, out, list(range(len(summary))))
+
+
+def _sweep_cli(*args: str):
+    return CliRunner().invoke(main, ["sweep", str(TOY), *args, "--no-plots"])
+
+
+def test_a_sweep_never_replaces_results_it_was_not_told_to(tmp_path):
+    out = tmp_path / "s"
+    a = ["--vary", "crudes.heavy.price_usd_per_bbl+=-6:6:3"]
+    b = ["--vary", "crudes.heavy.price_usd_per_bbl+=0,1", "--vary", "crudes.light.price_usd_per_bbl+=0,1"]
+    assert _sweep_cli(*a, "--out", str(out)).exit_code == 0
+    kept = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    other = _sweep_cli(*b, "--out", str(out))
+    assert other.exit_code == 2
+    assert other.output == (f"error: --out {out}: holds a finished sweep with other settings or inputs (--vary "
+                            "'crudes.heavy.price_usd_per_bbl+=-6:6:3', 5 points); it is not replaced: give another "
+                            "--out, or add --overwrite to replace it.\n")
+    same = _sweep_cli(*a, "--out", str(out))
+    assert same.exit_code == 2
+    assert "already holds this very sweep, complete (5 points); run with --resume to keep it" in same.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == kept
+    resumed = _sweep_cli(*a, "--out", str(out), "--resume")
+    assert resumed.exit_code == 0 and "Sweep already complete" in resumed.output
+    assert _sweep_cli(*a, "--out", str(out), "--resume", "--overwrite").exit_code == 2
+
+    # --overwrite replaces it; what is then in the folder is what a sweep into a new folder writes
+    assert _sweep_cli(*b, "--out", str(out), "--overwrite").exit_code == 0
+    assert _files(out) == _files(run_sweep(TOY, b[1::2], out=tmp_path / "fresh", plots=False).out)
+    # but never a file crudeslate did not write
+    (out / "notes.txt").write_text("mine")
+    refused = _sweep_cli(*a, "--out", str(out), "--overwrite")
+    assert refused.exit_code == 2 and "but also notes.txt, which it did not write" in refused.output
+    assert (out / "notes.txt").read_text() == "mine" and _files(out) == _files(tmp_path / "fresh")
+
+
+def test_an_unfinished_sweep_is_kept_until_resumed_or_overwritten(tmp_path):
+    out = tmp_path / "s"
+
+    def ctrl_c(done: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted):
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+    parts = {p.name: p.read_bytes() for p in (out / "parts").iterdir()}
+    args = [a for v in TOY_GRID for a in ("--vary", v)] + ["--batch-size", "3", "--out", str(out)]
+    again = _sweep_cli(*args)
+    assert again.exit_code == 2
+    assert again.output == (f"error: --out {out}: holds this very sweep, unfinished (2 batch(es) saved); run with "
+                            "--resume to finish it, or add --overwrite to start it over.\n")
+    assert {p.name: p.read_bytes() for p in (out / "parts").iterdir()} == parts
+    other = _sweep_cli("--vary", "crudes.light.price_usd_per_bbl+=0,1", "--out", str(out))
+    assert other.exit_code == 2 and "holds an unfinished sweep with other settings or inputs" in other.output
+    assert _sweep_cli(*args, "--overwrite").exit_code == 0
+    assert _files(out) == _files(run_sweep(TOY, TOY_GRID, out=tmp_path / "whole", batch_size=3, plots=False).out)
+
+
+def test_out_must_be_a_folder_crudeslate_may_write(tmp_path):
+    a = ["--vary", "crudes.heavy.price_usd_per_bbl+=0,1"]
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    result = _sweep_cli(*a, "--out", str(afile))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: --out {afile}: is a file, not a folder;")
+    result = _sweep_cli(*a, "--out", str(afile / "sub"))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: --out {afile / 'sub'}: cannot be created: {afile} is a file")
+    assert afile.read_text() == "keep"
+    result = _sweep_cli(*a, "--out", str(TOY / "sweep"))
+    assert result.exit_code == 2 and "lies inside the instance folder" in result.output
+    assert not (TOY / "sweep").exists()
+    solved = tmp_path / "solved"
+    assert CliRunner().invoke(main, ["solve", str(TOY), "--out", str(solved)]).exit_code == 0
+    result = _sweep_cli(*a, "--out", str(solved))
+    assert result.exit_code == 2 and "holds the results of another crudeslate command" in result.output
+    assert (solved / "summary.csv").exists()
+
+
+def test_the_default_folder_names_the_range_and_scenarios(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runs = [(["crudes.heavy.price_usd_per_bbl+=0,1"], []), (["crudes.heavy.price_usd_per_bbl+=0,2"], []),
+            (["crudes.heavy.price_usd_per_bbl+=0,1"], ["no_coker"])]
+    folders = [run_sweep(TOY, vary, scenarios, plots=False).out for vary, scenarios in runs]
+    assert len(set(folders)) == 3
+    assert all(f.parent == Path("results") / "toy_two_crudes" for f in folders)
+    assert folders[0].name.startswith("sweep-heavy-price_usd_per_bbl-")
+    assert folders[2].name.startswith("sweep-heavy-price_usd_per_bbl--no_coker-")
+    assert run_sweep(TOY, *runs[0], plots=False, resume=True).already_done  # the same command finds its folder
+
+
+# -- real signals: a sweep run as a command in a process of its own ---------------------------------------
+
+LONG_GRID = ["crudes.heavy.price_usd_per_bbl+=-10:10:0.02", "crudes.light.price_usd_per_bbl+=0:4:1"]  # 5,005 points
+CRUDESLATE = Path(sys.executable).with_name("crudeslate")
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory) -> dict[str, bytes]:
+    """The files of the long sweep run uninterrupted, in this process (every engine writes the same)."""
+    return _files(run_sweep(TOY, LONG_GRID, out=tmp_path_factory.mktemp("reference") / "s", plots=False).out)
+
+
+def _start(out: Path, *options: str) -> subprocess.Popen:
+    """The long sweep as a command; its output goes to files (a worker outliving it must not hold a pipe)."""
+    args = [str(CRUDESLATE), "sweep", str(TOY), *(a for v in LONG_GRID for a in ("--vary", v)), "--out", str(out),
+            "--no-plots", *options]
+    logs = out.parent / f"{out.name}-{time.monotonic_ns()}"
+    with open(f"{logs}.out", "w") as stdout, open(f"{logs}.err", "w") as stderr:
+        process = subprocess.Popen(args, stdout=stdout, stderr=stderr, text=True)
+    process.logs = logs  # type: ignore[attr-defined]
+    return process
+
+
+def _finish(process: subprocess.Popen, timeout: float = 300) -> tuple[str, str]:
+    process.wait(timeout)
+    logs = process.logs  # type: ignore[attr-defined]
+    return Path(f"{logs}.out").read_text(), Path(f"{logs}.err").read_text()
+
+
+def _saved(out: Path) -> int:
+    return len(list((out / "parts").glob("batch-*.summary.csv")))
+
+
+def _wait_for_parts(process: subprocess.Popen, out: Path, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while _saved(out) < count:
+        assert process.poll() is None, _finish(process)
+        assert time.monotonic() < deadline, "no part files appeared"
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_until_ended(pids: list[int], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "a worker outlived the sweep"
+        time.sleep(0.05)
+
+
+def _resume_and_compare(out: Path, reference: dict[str, bytes], *options: str) -> None:
+    resumed = _start(out, "--resume", *options)
+    stdout, stderr = _finish(resumed)
+    assert resumed.returncode == 0, stderr
+    assert "batches resumed" in stdout
+    assert _files(out) == reference
+    assert not (out / "parts").exists()
+
+
+@pytest.mark.parametrize("engine", [["--jobs", "2"], ["--scheduler", "local", "--jobs", "2"]],
+                         ids=["process-pool", "dask-local-cluster"])
+def test_ctrl_c_then_resume_gives_the_files_of_an_uninterrupted_run(tmp_path, long_reference, engine):
+    out = tmp_path / "s"
+    sweep = _start(out, *engine)
+    _wait_for_parts(sweep, out, 3)
+    workers = [child.pid for child in psutil.Process(sweep.pid).children(recursive=True)]
+    sweep.send_signal(signal.SIGINT)
+    stdout, stderr = _finish(sweep, 60)
+    assert sweep.returncode == 130, stderr
+    saved = _saved(out)
+    assert stderr.startswith(f"error: interrupted: {200 * saved} of 5005 points are saved in {out}; run the same "
+                             "command with --resume to finish.\n")
+    assert "Traceback" not in stderr
+    assert not list((out / "parts").glob(".*")) and not (out / "sweep.csv").exists()
+    _wait_until_ended(workers)
+    _resume_and_compare(out, long_reference, "--jobs", "2")  # the parts do not depend on the engine
+
+
+def test_killing_the_sweep_ends_its_workers_and_resume_finishes_it(tmp_path, long_reference):
+    # SIGKILL leaves the sweep no chance to stop its pool: the workers must end by themselves, and write
+    # nothing more into the folder
+    out = tmp_path / "s"
+    sweep = _start(out, "--jobs", "2")
+    _wait_for_parts(sweep, out, 2)
+    workers = [child.pid for child in psutil.Process(sweep.pid).children(recursive=True)]
+    assert len(workers) == 2
+    sweep.kill()
+    sweep.wait(60)
+    _wait_until_ended(workers)
+    saved = sorted((out / "parts").iterdir())
+    time.sleep(1)
+    assert sorted((out / "parts").iterdir()) == saved
+    _resume_and_compare(out, long_reference, "--jobs", "2")
+
+
+def test_a_killed_pool_worker_is_replaced_and_the_files_are_whole(tmp_path, long_reference):
+    out = tmp_path / "s"
+    sweep = _start(out, "--jobs", "2")
+    _wait_for_parts(sweep, out, 2)
+    victim = psutil.Process(sweep.pid).children()[0]
+    victim.kill()
+    stdout, stderr = _finish(sweep)
+    assert sweep.returncode == 0, stderr
+    assert _files(out) == long_reference
+
+
+def test_parts_of_another_sweep_are_never_taken_for_this_ones(tmp_path):
+    # a part file carries its sweep's definition key: one of another definition in parts/ (left by a
+    # stray writer) is ignored by --resume, and the result is that of an uninterrupted run
+    out = tmp_path / "s"
+
+    def ctrl_c(done: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted):
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+    other = tmp_path / "other"
+    with pytest.raises(SweepInterrupted):
+        run_sweep(TOY, ["crudes.heavy.price_usd_per_bbl+=0:40:1"], out=other, batch_size=3, plots=False,
+                  on_batch=ctrl_c)
+    for part in (other / "parts").glob("batch-000002-*"):  # batch 2 of the other sweep, not done in this one
+        shutil.copy(part, out / "parts" / part.name)
+    resumed = run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, resume=True)
+    assert resumed.resumed_batches == 2
+    assert _files(out) == _files(run_sweep(TOY, TOY_GRID, out=tmp_path / "whole", batch_size=3, plots=False).out)
