@@ -64,3 +64,30 @@ def test_scenarios_extend_and_add_policies(copy_instance):
     child = resolve(read_instance(INSTANCES / "toy_two_crudes"), "heavy_banned")
     assert list(child.tables["policies"].index) == ["ban_heavy"]
     assert child.applied == ["heavy_banned: add policy ban_heavy"]
+
+
+def test_extends_applies_the_parent_first_then_the_child(copy_instance):
+    """Hand-derived (toy README): with heavy banned only light runs, at most 60 kb/d, earning
+    0.7 x 95 + 0.3 x 60 - price per barrel with its residue sold as fuel oil, plus 20 $/bbl for each barrel of
+    residue the coker (40 kb/d) upgrades. Light at 75 $/bbl (child): 9.5 $/bbl x 60 + 20 x 0.3 x 60 = 930 kUSD/d.
+    80 kb/d of light on offer too (grandchild): 9.5 x 80 + 20 x 24 = 1,240 kUSD/d (sulfur 0.5 wt% < 2, residue
+    24 kb/d < 40, crude run 80 < 100 kb/d)."""
+    from optimizer.data import derive
+    from optimizer.solve import SlateSolver
+
+    folder = copy_instance("toy_two_crudes")
+    with open(folder / "instance.toml", "a") as stream:
+        stream.write('\n[scenarios.cheap_light]\ndescription = "x"\nextends = "heavy_banned"\n'
+                     'overrides = ["crudes.light.price_usd_per_bbl += -5"]\n'
+                     '[scenarios.more_light]\ndescription = "y"\nextends = "cheap_light"\n'
+                     'overrides = ["crudes.light.availability_kbd = 80"]\n')
+    toy = read_instance(folder)
+    grandchild = resolve(toy, "more_light")
+    assert grandchild.applied == ["heavy_banned: add policy ban_heavy", "cheap_light: crudes.light.price_usd_per_bbl += -5",
+                                  "more_light: crudes.light.availability_kbd = 80"]
+    solver = SlateSolver()
+    for scenario, margin, light in (("cheap_light", 9.5 * 60 + 20 * 0.3 * 60, 60), ("more_light", 9.5 * 80 + 20 * 24, 80)):
+        result = solver.solve(derive(resolve(toy, scenario)))
+        assert result.objective_kusd_per_day == pytest.approx(margin, rel=1e-9)
+        assert result.values["Buy"][("refinery", "light")] == pytest.approx(light, rel=1e-9)
+        assert result.values["Buy"][("refinery", "heavy")] == pytest.approx(0.0, abs=1e-9)

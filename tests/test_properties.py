@@ -1,6 +1,12 @@
-"""Properties any correct margin model has, checked on random price changes (hypothesis)."""
+"""Properties any correct margin model has, checked on random price changes (hypothesis): on the toy and the
+textbook, and on a generated 30 x 40 instance with everything they lack (marker prices, freight per refinery,
+operating and crude-unit costs, percentage and per-barrel tariffs, supply tiers, caps, floors, bans, links)."""
 
 from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +18,7 @@ from optimizer.scenarios import resolve
 from optimizer.solve import SlateSolver
 
 from .conftest import INSTANCES
+from .generate import generate
 
 TOY = read_instance(INSTANCES / "toy_two_crudes")
 TEXTBOOK = read_instance(INSTANCES / "textbook_refinery")
@@ -62,3 +69,77 @@ def test_updating_in_place_equals_building_afresh(light, heavy, coker):
     hot = SHARED.solve(derive(resolve(TOY, "base", sets)))
     cold = SlateSolver().solve(derive(resolve(TOY, "base", sets)))
     assert hot.objective_kusd_per_day == pytest.approx(cold.objective_kusd_per_day, rel=1e-9, abs=1e-9)
+
+
+# --- the generated instance ----------------------------------------------------------------------------------
+
+with tempfile.TemporaryDirectory() as _tmp:
+    GENERATED = read_instance(generate(Path(_tmp) / "gen", seed=7, n_refineries=30, n_crudes=40))
+GEN_SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# every column in US$/bbl, the money of the model; tariff_pct is a share of the price and scales with it
+MONEY = {"markers": ["price_usd_per_bbl"], "crudes": ["price_usd_per_bbl", "differential_usd_per_bbl",
+                                                      "freight_usd_per_bbl"],
+         "freight": ["freight_usd_per_bbl"], "crude_tiers": ["price_adder_usd_per_bbl"],
+         "products": ["price_usd_per_bbl"], "units": ["operating_cost_usd_per_bbl"],
+         "refineries": ["crude_unit_cost_usd_per_bbl"], "policies": ["tariff_usd_per_bbl"]}
+GEN_SOLVER = SlateSolver()
+
+
+def gen_margin(instance) -> float:
+    result = GEN_SOLVER.solve(derive(instance))
+    assert result.status == "optimal"
+    return result.objective_kusd_per_day
+
+
+def changed(edit):
+    instance = GENERATED.copy()
+    edit(instance.tables)
+    return instance
+
+
+def test_the_generated_instance_has_what_the_properties_should_meet():
+    t = GENERATED.tables
+    assert t["crudes"]["marker_id"].astype(bool).any() and t["crudes"]["price_usd_per_bbl"].notna().any()
+    assert len(t["freight"]) and len(t["crude_tiers"]) and (t["units"]["operating_cost_usd_per_bbl"] > 0).all()
+    assert {"ban", "cap", "floor", "tariff"} <= set(t["policies"]["kind"])
+    assert t["policies"]["tariff_pct"].notna().any() and t["policies"]["tariff_usd_per_bbl"].notna().any()
+
+
+@GEN_SETTINGS
+@given(crude=st.sampled_from(sorted(GENERATED.tables["crudes"].index)), rise=st.floats(min_value=0.5, max_value=30))
+def test_generated_raising_a_crude_price_never_raises_the_margin(crude, rise):
+    column = "differential_usd_per_bbl" if GENERATED.tables["crudes"].at[crude, "marker_id"] else "price_usd_per_bbl"
+
+    def raise_price(t):
+        t["crudes"].at[crude, column] += rise
+
+    before, after = gen_margin(GENERATED), gen_margin(changed(raise_price))
+    assert after <= before + 1e-7 * abs(before)
+
+
+@GEN_SETTINGS
+@given(k=st.floats(min_value=0.1, max_value=10))
+def test_generated_scaling_every_price_and_cost_scales_the_margin(k):
+    def scale(t):
+        for table, columns in MONEY.items():
+            for column in columns:
+                t[table][column] = t[table][column].map(lambda x: x if math.isnan(x) else k * x)
+
+    assert gen_margin(changed(scale)) == pytest.approx(k * gen_margin(GENERATED), rel=1e-7)
+
+
+@GEN_SETTINGS
+@given(rule=st.sampled_from(sorted(k for k, kind in GENERATED.tables["policies"]["kind"].items() if kind in ("ban", "cap"))),
+       discount=st.floats(min_value=0, max_value=25))
+def test_generated_dropping_a_ban_or_cap_never_lowers_the_margin(rule, discount):
+    """Venezuelan grades made cheaper by `discount` so the bans and caps on them bind more often."""
+    def cheaper(t):
+        venezuelan = t["crudes"]["origin"] == "Venezuela"
+        t["crudes"].loc[venezuelan, "differential_usd_per_bbl"] -= discount
+
+    def cheaper_unbound(t):
+        cheaper(t)
+        t["policies"] = t["policies"].drop(index=rule)
+
+    bound = gen_margin(changed(cheaper))
+    assert gen_margin(changed(cheaper_unbound)) >= bound - 1e-7 * abs(bound)
