@@ -191,11 +191,14 @@ def write_combined(root: Path, combined: pd.DataFrame, fmt: str, instance: Insta
 
     summary, manifest_path = combined_files(root, fmt)
     if fmt == "xlsx":
-        from optimizer.xlsx_report import Overview, write_workbook
+        from optimizer.xlsx_report import Block, Overview, write_workbook
 
-        title = f"{instance.name}: {len(names)} scenarios"
-        write_file_atomic(summary, lambda path: write_workbook(path, {"summary": combined}, Overview(title, [])),
-                          owned=True)
+        rows = [[row.scenario, row.status, row.objective_kusd_per_day, "kUSD/d"] for row in combined.itertuples()]
+        overview = Overview(f"{instance.name}: {len(names)} scenarios",
+                            [Block("Margin by scenario", rows, ["scenario", "status", "margin", "unit"],
+                                   numeric=(2,), unit_column=3),
+                             Block("Instance", [["path", str(instance.path.resolve())]])])
+        write_file_atomic(summary, lambda path: write_workbook(path, {"summary": combined}, overview), owned=True)
     else:
         write_file_atomic(summary, csv_writer(combined), owned=True)
     previous = our_manifest(root) or {}

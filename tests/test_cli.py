@@ -352,3 +352,18 @@ def test_result_folders_are_readable_by_others(tmp_path):
     os.umask(mask)
     # the umask decides, as for any folder a command creates; mkdtemp alone would give 0700
     assert stat.S_IMODE((tmp_path / "o").stat().st_mode) == 0o777 & ~mask
+
+
+def test_xlsx_with_several_scenarios_writes_the_summary_as_a_workbook(tmp_path):
+    from optimizer.xlsx_report import read_workbook
+
+    assert run("solve", TOY, "--all-scenarios", "--format", "xlsx", "--out", str(tmp_path / "x")).exit_code == 0
+    assert not (tmp_path / "x" / "summary.csv").exists()
+    summary = read_workbook(tmp_path / "x" / "summary.xlsx")["summary"].set_index("scenario")
+    k = 171.5 / (1.5 * 151.5)  # the toy README's derivation
+    heavy, light = 100 / (1 + k), 100 * k / (1 + k)
+    assert summary["objective_kusd_per_day"].to_dict() == pytest.approx(
+        {"base": 9 * heavy + 4.5 * light + 20 * 40, "no_coker": 9 * heavy + 4.5 * light,
+         "heavy_banned": 4.5 * 60 + 20 * 18}, rel=1e-9)
+    assert json.loads((tmp_path / "x" / "manifest.json").read_text())["crudeslate_files"] == [
+        "base", "heavy_banned", "no_coker", "summary.xlsx"]
