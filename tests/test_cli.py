@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -367,3 +368,23 @@ def test_xlsx_with_several_scenarios_writes_the_summary_as_a_workbook(tmp_path):
          "heavy_banned": 4.5 * 60 + 20 * 18}, rel=1e-9)
     assert json.loads((tmp_path / "x" / "manifest.json").read_text())["crudeslate_files"] == [
         "base", "heavy_banned", "no_coker", "summary.xlsx"]
+
+
+def test_a_rewrite_swaps_the_folder_in_one_step(tmp_path, monkeypatch):
+    """Where Linux offers renameat2's exchange, the old folder is never renamed away first (no moment without
+    --out); elsewhere the fallback renames it aside and back."""
+    import ctypes
+
+    import optimizer.result_files as result_files
+
+    if not hasattr(ctypes.CDLL(None), "renameat2"):
+        pytest.skip("no renameat2 here: the two-rename fallback is used")
+    out = tmp_path / "o"
+    assert run("solve", TOY, "--out", str(out)).exit_code == 0
+    renamed = []
+    real = result_files.os.rename
+    monkeypatch.setattr(result_files.os, "rename", lambda a, b: (renamed.append(Path(a)), real(a, b)))
+    assert run("solve", TOY, "--scenario", "heavy_banned", "--out", str(out)).exit_code == 0
+    assert out not in renamed
+    assert pd.read_csv(out / "summary.csv")["scenario"].tolist() == ["heavy_banned"]
+    assert [p.name for p in tmp_path.iterdir()] == ["o"]
