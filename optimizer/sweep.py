@@ -86,7 +86,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         chain(instance, name)  # UsageError for an unknown scenario
     grid = grid_indices(varies, zipped)
     total = len(grid) * len(names)
-    size = batch_size or default_batch_size(total)
+    size = batch_size or default_batch_size(len(grid))  # of one scenario's points: see `scenario_batches`
     target = Path(out) if out else Path("results") / instance.name / f"sweep-{sweep_name(varies, zipped, names)}"
     key = definition_key(instance, names, varies, zipped, size)
     folder = SweepFolder(target, key)
@@ -106,10 +106,14 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
 
     if progress is None:
         progress = sys.stderr.isatty()
-    if progress:
-        click.echo(f"sweep: planning {total:,} points (every value checked before any solve)...", err=True)
     clock = time.perf_counter()
-    plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key, jobs=jobs)
+    planning = _PlanningBar(total) if progress else None
+    try:
+        plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key, jobs=jobs,
+                                           progress=planning)
+    finally:
+        if planning is not None:
+            planning.close()
     timings["planning"] = time.perf_counter() - clock
 
     batches = len(plan.batches)
@@ -233,22 +237,50 @@ def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path):
     return run_serial(plan, todo)
 
 
+class _PlanningBar:
+    """What planning is doing, on a terminal: its stage, and its full derivations and checks as they go
+    (with an ETA when many are to come, e.g. every combination of parameters that do not compose)."""
+
+    def __init__(self, points: int):
+        from tqdm import tqdm
+
+        self.points = points
+        self.bar = tqdm(total=0, desc="starting", file=sys.stderr, leave=False, **_bar_size(),
+                        bar_format="planning {desc}: {n}/{total} derivations and checks [{elapsed}<{remaining}]")
+
+    def stage(self, text: str) -> None:
+        self.bar.set_description_str(text)
+
+    def expect(self, count: int) -> None:
+        self.bar.total += count
+        self.bar.refresh()
+
+    def advance(self, count: int) -> None:
+        self.bar.update(count)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def _progress_bar(total: int, initial: int, progress: bool | None):
     """A bar with rate and ETA on a terminal; nothing when stderr is not a TTY (logs, CI, pipes)."""
     if not progress:
         return None
-    import os
-
     from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", smoothing=0.1, file=sys.stderr, **_bar_size())
+
+
+def _bar_size() -> dict[str, Any]:
+    """tqdm hides its bar on a pseudo-terminal of no size (some CI runners): give it one."""
+    import os
 
     try:
         size = os.get_terminal_size(sys.stderr.fileno())
         sized = size.columns > 0 and size.lines > 0
     except (OSError, ValueError):
         sized = False
-    # tqdm hides its bar on a pseudo-terminal of no size (some CI runners): give it one
-    return tqdm(total=total, initial=initial, unit="pt", desc="sweep", dynamic_ncols=sized,
-                ncols=None if sized else 100, nrows=None if sized else 24, smoothing=0.1, file=sys.stderr)
+    return {"dynamic_ncols": sized, "ncols": None if sized else 100, "nrows": None if sized else 24}
 
 
 def _status_counts(summary: Path) -> dict[str, int]:

@@ -19,6 +19,8 @@ from pyomo.repn import generate_standard_repn
 
 from optimizer.sweep_engine import INF, Block, LpArrays
 
+AFFINE_TOL = 1e-12  # relative: an entry this close to its slopes' prediction is read off them
+MIN_AFFINE_OPTIONS = 24  # from this many options a block's entries are read off their slopes (checked)
 ParamKey = tuple[str, Any]  # (Param name, index), as in `optimizer.model.param_values`
 Cell = tuple  # ("cost", j) | ("coef", k) | ("row", i) | ("col", j) | ("offset", 0)
 
@@ -125,35 +127,94 @@ class LpTemplate:
             if param is not None:
                 param.set_value(value)
 
+    def _values(self, cells: Sequence[Cell]) -> np.ndarray:
+        """The entries of `cells` at the Params' current values, flat (a row or column bound: two numbers)."""
+        out: list[float] = []
+        for kind, i in cells:
+            if kind == "cost":
+                out.append(self._cost(i))
+            elif kind == "coef":
+                out.append(float(pyo.value(self.coef_exprs[i])))
+            elif kind == "row":
+                out.extend(self._row(i))
+            elif kind == "col":
+                out.extend(self._col(i))
+            else:
+                out.append(_number(self.offset_expr) or 0.0)
+        return np.asarray(out, dtype=float)
+
+    def _at(self, cells: Sequence[Cell], option: Mapping[ParamKey, float], base: Mapping[ParamKey, float]) -> np.ndarray:
+        self.set_params(option)
+        try:
+            return self._values(cells)
+        finally:
+            self.set_params({key: base[key] for key in option})
+
+    def _affine(self, cells: list[Cell], options: Sequence[Mapping[ParamKey, float]],
+                base: Mapping[ParamKey, float]) -> np.ndarray | None:
+        """The entries under every option read off their slopes in each Param: each Param moved once, and
+        only the entries that read it evaluated; None when full evaluations at check options disagree
+        (an entry not affine in the Params, e.g. a product of two of them)."""
+        keys = sorted({key for option in options for key in option}, key=repr)
+        deltas = np.array([[option.get(key, base[key]) - base[key] for key in keys] for option in options])
+        position: dict[Cell, list[int]] = {}
+        for cell in cells:
+            width = 2 if cell[0] in ("row", "col") else 1
+            start = sum(len(p) for p in position.values())
+            position[cell] = list(range(start, start + width))
+        v0 = self._at(cells, {}, base)
+        finite = np.isfinite(v0)
+        slopes = np.zeros((len(keys), len(v0)))
+        for c, key in enumerate(keys):
+            o = int(np.argmax(np.abs(deltas[:, c])))  # a value the Param takes in the sweep (within its domain)
+            step = deltas[o, c]
+            readers = [cell for cell in self.readers.get(key, ()) if cell in position]
+            if step == 0 or not readers:
+                continue
+            at = np.asarray([p for cell in readers for p in position[cell]])
+            moved = self._at(readers, {key: base[key] + step}, base)
+            ok = finite[at]
+            slopes[c, at[ok]] = (moved[ok] - v0[at[ok]]) / step
+        predicted = v0 + deltas @ slopes
+        predicted[:, ~finite] = v0[~finite]
+        n = len(options)
+        far = np.argsort(-np.abs(deltas).sum(axis=1), kind="stable")[:3]
+        checks = sorted({0, n - 1, *far.tolist(), *np.linspace(0, n - 1, 7).round().astype(int).tolist()})
+        for o in checks:
+            full = self._at(cells, options[o], base)
+            same = np.where(finite, np.abs(full - predicted[o]) <= AFFINE_TOL * np.maximum(1.0, np.abs(full)),
+                            full == v0)
+            if not same.all():
+                return None
+            predicted[o] = full
+        return predicted
+
     def block(self, cells: list[Cell], options: Sequence[Mapping[ParamKey, float]],
               base: Mapping[ParamKey, float]) -> Block:
-        """The values `cells` take under each option (Params to set on top of `base`); Params end at `base`."""
-        cost_cols = [c[1] for c in cells if c[0] == "cost"]
-        coefs = [c[1] for c in cells if c[0] == "coef"]
-        rows = [c[1] for c in cells if c[0] == "row"]
-        cols = [c[1] for c in cells if c[0] == "col"]
-        offset = any(c[0] == "offset" for c in cells)
+        """The values `cells` take under each option (Params to set on top of `base`); Params end at `base`.
+        With many options, the values are read off each entry's slopes in the Params (checked)."""
+        order = sorted(cells, key=lambda c: ("cost", "coef", "row", "col", "offset").index(c[0]))
+        cost_cols = [c[1] for c in order if c[0] == "cost"]
+        coefs = [c[1] for c in order if c[0] == "coef"]
+        rows = [c[1] for c in order if c[0] == "row"]
+        cols = [c[1] for c in order if c[0] == "col"]
+        offset = any(c[0] == "offset" for c in order)
+        if not offset:
+            order.append(("offset", 0))  # evaluated either way: keeps the layout fixed
         n = len(options)
-        offsets = np.empty(n)
-        cost = np.empty((n, len(cost_cols)))
-        coef = np.empty((n, len(coefs)))
-        row = np.empty((n, len(rows), 2))
-        col = np.empty((n, len(cols), 2))
-        for o, option in enumerate(options):
-            self.set_params(option)
-            cost[o] = [self._cost(j) for j in cost_cols]
-            coef[o] = [pyo.value(self.coef_exprs[k]) for k in coefs]
-            if rows:
-                row[o] = [self._row(i) for i in rows]
-            if cols:
-                col[o] = [self._col(j) for j in cols]
-            offsets[o] = _number(self.offset_expr) or 0.0
-            self.set_params({key: base[key] for key in option})
-        return Block(cost_cols=np.asarray(cost_cols, dtype=np.int32), cost=cost,
-                     coef_row=self.coef_row[coefs], coef_col=self.coef_col[coefs], coef=coef,
+        flat = self._affine(order, options, base) if n >= MIN_AFFINE_OPTIONS else None
+        if flat is None:
+            flat = np.array([self._at(order, option, base) for option in options])
+        flat = flat.reshape(n, -1)
+        a, b, c = len(cost_cols), len(cost_cols) + len(coefs), len(cost_cols) + len(coefs) + 2 * len(rows)
+        row = flat[:, b:c].reshape(n, len(rows), 2)
+        col = flat[:, c:-1].reshape(n, len(cols), 2)
+        return Block(cost_cols=np.asarray(cost_cols, dtype=np.int32), cost=flat[:, :a].copy(),
+                     coef_row=self.coef_row[coefs], coef_col=self.coef_col[coefs], coef=flat[:, a:b].copy(),
                      row_index=np.asarray(rows, dtype=np.int32), row_lower=row[:, :, 0].copy(),
                      row_upper=row[:, :, 1].copy(), col_index=np.asarray(cols, dtype=np.int32),
-                     col_lower=col[:, :, 0].copy(), col_upper=col[:, :, 1].copy(), offset=offsets if offset else None)
+                     col_lower=col[:, :, 0].copy(), col_upper=col[:, :, 1].copy(),
+                     offset=flat[:, -1].copy() if offset else None)
 
     def column_indices(self, var: pyo.Var, indices: list[Any]) -> np.ndarray:
         return np.asarray([self.column_of[id(var[i])] for i in indices], dtype=np.int32)

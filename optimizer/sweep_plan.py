@@ -84,6 +84,11 @@ class PlanReport:
     structural_points: int = 0
     base_status: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    progress: Any = None  # optional: `stage(text)`, `expect(count)`, `advance(count)` (the command's bar)
+
+    def stage(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.stage(text)
 
 
 SUMMARY_TAIL = ("status", "objective_kusd_per_day", "crude_run_kbd")
@@ -111,6 +116,7 @@ class ScenarioPlanner:
     def __init__(self, instance: Instance, scenario: str, varies: list[Vary], grid: list[tuple[int, ...]],
                  report: PlanReport):
         self.varies, self.grid, self.report, self.scenario = varies, grid, report, scenario
+        report.stage(f"{scenario}: building the model")
         self.base = resolve(instance, scenario)
         self._validate(self.base, {})
         self.d0 = derive(self.base)
@@ -124,9 +130,19 @@ class ScenarioPlanner:
 
     def _map(self, method: str, choices: list[dict[int, int]]) -> list[Any]:
         """`method(choice)` for every choice: in the planning pool when there is one and work to share."""
+        progress = self.report.progress
+        if progress is not None:
+            progress.expect(len(choices))
         if self.pool is None or len(choices) < MIN_POOLED_TASKS:
-            return [getattr(self, method)(choice) for choice in choices]
-        return list(self.pool.map(_in_child, [(method, choice) for choice in choices]))
+            found = (getattr(self, method)(choice) for choice in choices)
+        else:
+            found = self.pool.map(_in_child, [(method, choice) for choice in choices])
+        results = []
+        for result in found:
+            results.append(result)
+            if progress is not None:
+                progress.advance(1)
+        return results
 
     # -- applying values ---------------------------------------------------------------------------
 
@@ -272,6 +288,7 @@ class ScenarioPlanner:
     def sources(self) -> list[Source]:
         """Group the parameters into sources of Params: separable ones alone, the rest joint."""
         n = len(self.varies)
+        self.report.stage(f"{self.scenario}: probing the parameters")
         self.prefetch([{i: k} for i in range(n) for k in self._probes(i)[1:] if k is not None]
                       + ([dict(enumerate(self.grid[-1]))] if n > 1 else []))
         probed = [self._probe(i) for i in range(n)]
@@ -284,9 +301,13 @@ class ScenarioPlanner:
             return i
 
         structural = [i for i in range(n) if probed[i][1] is None]
+        tangled = set()  # parameters that share cells with another, or both change the structure
         for i, j in itertools.combinations(range(n), 2):
-            if cells[i] & cells[j] or set(probed[i][0]) & set(probed[j][0]) or (i in structural and j in structural):
+            hard = bool(cells[i] & cells[j]) or (i in structural and j in structural)
+            if hard or set(probed[i][0]) & set(probed[j][0]):
                 root[find(j)] = find(i)
+            if hard:
+                tangled |= {i, j}
         members: dict[int, list[int]] = {}
         for i in range(n):
             members.setdefault(find(i), []).append(i)
@@ -297,17 +318,77 @@ class ScenarioPlanner:
                 i = dims[0]
                 sources.append(Source((i,), keys, {(k,): k for k in range(len(self.varies[i].values))}, table,
                                       f"{self.varies[i].column}: {how}"))
-            else:
-                why = "can change the model's structure" if len(dims) == 1 else "moves cells or Params another moves"
-                sources.append(self._joint(tuple(dims), why))
+                continue
+            if len(dims) > 1 and not tangled & set(dims) and \
+                    all(probed[i][1] is not None and not probed[i][2].startswith("not affine") for i in dims):
+                # different cells feeding the same Params (a marker price and a crude's differential both
+                # make the crude's price): their changes may simply add up; checked by full derivations
+                additive = self._additive(tuple(dims), [probed[i] for i in dims])
+                if additive is not None:
+                    sources.append(additive)
+                    continue
+                sources.append(self._joint(tuple(dims), "move the same Params and their changes do not add up"))
+                continue
+            why = "can change the model's structure" if len(dims) == 1 else "moves cells or Params another moves"
+            sources.append(self._joint(tuple(dims), why))
         if len(sources) > 1 and not self._separable(sources):
             self.report.notes.append(f"scenario {self.scenario}: the parameters' changes do not add up; "
                                      "every point is derived in full")
             return [self._joint(tuple(range(n)), "do not compose")]
         return sources
 
+    def _additive(self, dims: tuple[int, ...], probed: list[tuple[list[ParamKey], np.ndarray | None, str]]
+                  ) -> Source | None:
+        """Parameters moving the same Params from different cells, composed by adding each one's change
+        to the base Params; None (derive every combination) unless full derivations at the corners of
+        their ranges and at the middle agree with that sum. `derive` makes Params from cells by sums and
+        products, so a Param is multi-affine in these cells: one that matches the sum at every corner
+        of the box matches it everywhere in it (for a walk, --zip, its own points are checked)."""
+        combos = sorted({tuple(point[i] for i in dims) for point in self.grid})
+        keys = sorted({key for found, _, _ in probed for key in found}, key=repr)
+        column = {key: c for c, key in enumerate(keys)}
+        base = np.array([self.p0[key] for key in keys])
+        index = np.asarray(combos, dtype=np.int64).reshape(len(combos), len(dims))
+        values = np.tile(base, (len(combos), 1))
+        for d, (found, table, _) in enumerate(probed):
+            assert table is not None
+            at = [column[key] for key in found]
+            values[:, at] += table[index[:, d]] - base[at]
+        checks = self._corner_combos(dims, combos)
+        self.prefetch([dict(zip(dims, combo)) for combo in checks])
+        option = {combo: o for o, combo in enumerate(combos)}
+        for combo in checks:
+            skey, diff, _ = self.derived(dict(zip(dims, combo)))
+            if skey != self.key0 or not set(diff) <= set(column):
+                return None
+            row = values[option[combo]]
+            for key, c in column.items():
+                expected = self._value(diff, key)
+                if abs(row[c] - expected) > AFFINE_TOL * max(1.0, abs(expected), abs(self.p0[key])):
+                    return None
+        names = ", ".join(self.varies[i].column for i in dims)
+        return Source(dims, keys, option, values,
+                      f"{names}: different cells moving the same Params; their changes add up (checked by full "
+                      f"derivations at {len(checks)} corner(s) and middle point(s)): {len(combos)} combination(s) "
+                      "composed")
+
+    def _corner_combos(self, dims: tuple[int, ...], combos: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The combinations that check a composition: every corner of the parameters' ranges (for a walk:
+        its points where a parameter reaches an end) and the point nearest the middle of every range."""
+        ends = [sorted({int(np.argmin(self.varies[i].values)), int(np.argmax(self.varies[i].values))}) for i in dims]
+        present = set(combos)
+        corners = [c for c in itertools.product(*ends) if c in present] if len(dims) <= MAX_CORNER_DIMS else []
+        if len(corners) < 2:  # a walk (--zip), or too many dimensions: where each parameter reaches an end
+            corners = [next(c for c in combos if c[d] == k) for d in range(len(dims)) for k in ends[d]]
+        spans = [max(np.ptp(self.varies[i].values), 1e-300) for i in dims]
+        centre = [(min(self.varies[i].values) + max(self.varies[i].values)) / 2 for i in dims]
+        middle = min(combos, key=lambda c: sum(abs(self.varies[i].values[k] - m) / w
+                                               for i, k, m, w in zip(dims, c, centre, spans)))
+        return sorted({*corners, middle, combos[-1]})
+
     def _joint(self, dims: tuple[int, ...], why: str) -> Source:
         combos = sorted({tuple(point[i] for i in dims) for point in self.grid})
+        self.report.stage(f"{self.scenario}: deriving {len(combos)} combinations")
         self.prefetch([dict(zip(dims, combo)) for combo in combos])
         found = [self.derived(dict(zip(dims, combo))) for combo in combos]
         keys = sorted({key for skey, diff, _ in found if skey == self.key0 for key in diff}, key=repr)
@@ -340,6 +421,7 @@ class ScenarioPlanner:
     def templates(self, sources: list[Source]) -> tuple[list[Template], list[int], list[list[int]]]:
         """The scenario's templates, and for each point its template (local index) and block options."""
         pairs = self.d0.PAIRS
+        self.report.stage(f"{self.scenario}: LP changes, base solve")
         base_template, blocks, block_options = self._base_blocks(sources)
         templates = [base_template]
         point_template: list[int] = []
@@ -450,11 +532,13 @@ def planning_pool(planner: ScenarioPlanner, jobs: int) -> Iterator[None]:
 
 
 def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], grid: list[tuple[int, ...]],
-               zipped: bool, batch_size: int, key: str, jobs: int = 1) -> tuple[Plan, PlanReport, list[str]]:
+               zipped: bool, batch_size: int, key: str, jobs: int = 1, progress: Any = None
+               ) -> tuple[Plan, PlanReport, list[str]]:
     """Check every point and plan the LP changes of all of them; InstanceError before any solve.
-    With jobs > 1 the full derivations and validations of each scenario are shared among processes."""
+    With jobs > 1 the full derivations and validations of each scenario are shared among processes.
+    `progress`: told each stage and each full derivation or validation (see `PlanReport.progress`)."""
     start = time.perf_counter()
-    report = PlanReport()
+    report = PlanReport(progress=progress)
     templates: list[Template] = []
     point_template: list[int] = []
     point_options: list[list[int]] = []
@@ -467,6 +551,7 @@ def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], gri
     for scenario in scenarios:
         try:
             planner = ScenarioPlanner(instance, scenario, varies, grid, report)
+            report.stage(f"{scenario}: checking every value")
             planner.check_values()
             with planning_pool(planner, jobs):
                 planner.check_rules(zipped)
@@ -506,10 +591,18 @@ def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], gri
         point_options=options_array, point_prefix=prefixes, point_label=labels,
         pair_cells=[f"{r},{c}" for r, c in pairs],
         origin_code=np.asarray([origins.index(origin_of[c]) for _, c in pairs], dtype=np.int64),
-        origins=len(origins), batches=[(s, min(s + batch_size, n)) for s in range(0, n, batch_size)],
+        origins=len(origins), batches=scenario_batches(len(grid), len(planners), batch_size),
     )
     report.seconds = time.perf_counter() - start
     return plan, report, origins
+
+
+def scenario_batches(points: int, scenarios: int, batch_size: int) -> list[tuple[int, int]]:
+    """[start, stop) of every batch: each scenario's points cut from its own first point, so a scenario's
+    batches (their points, their start from its base basis) are the same whatever other scenarios the sweep
+    holds, and so are its rows."""
+    return [(o + s, o + min(s + batch_size, points)) for o in range(0, points * scenarios, points)
+            for s in range(0, points, batch_size)]
 
 
 def summary_header(varies: list[Vary], origins: list[str]) -> list[str]:

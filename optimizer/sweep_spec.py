@@ -177,10 +177,11 @@ def grid_indices(varies: list[Vary], zipped: bool) -> list[tuple[int, ...]]:
 
 
 def default_batch_size(points: int) -> int:
-    """Points per batch: fixed by the sweep's size alone, never by the job count, so that every engine
-    and every number of workers solves the same batches from the same start and writes the same rows.
-    About 20 batches (at most 200 points each): enough to share among workers, few enough that the
-    restart of each batch from the base basis costs little."""
+    """Points per batch, from the number of points of one scenario (the grid): fixed by the sweep's grid
+    alone, never by the job count or the other scenarios, so that every engine and every number of
+    workers solves the same batches from the same start and writes the same rows. About 20 batches a
+    scenario (at most 200 points each): enough to share among workers, few enough that the restart of
+    each batch from the base basis costs little."""
     return max(1, min(200, -(-points // 20)))
 
 
