@@ -70,7 +70,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     """
     from optimizer.instance import BASE_SCENARIO
     from optimizer.scenarios import chain
-    from optimizer.sweep_output import LONG, SUMMARY, SweepFolder
+    from optimizer.sweep_output import LONG, SUMMARY, SweepFolder, plot_names
     from optimizer.sweep_plan import LONG_HEADER, definition_key, plan_sweep, summary_header
     from optimizer.sweep_spec import default_batch_size, grid_indices, parse_varies, sweep_name
     from optimizer.validate import load_instance
@@ -123,7 +123,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     else:
         if state.kind in ("finished", "unfinished", "other"):
             folder.clear()  # --overwrite, checked above: every entry is crudeslate's
-        folder.start(definition)
+        folder.start(definition, plot_names([v.column for v in varies], zipped) if plots else [])
         done = set()
     todo = [b for b in range(batches) if b not in done]
     resumed = len(done)
@@ -176,13 +176,29 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         clock = time.perf_counter()
         neutral = [0.0 if v.op == "+=" else 1.0 if v.op == "*=" else None for v in varies]
         written = plot_sweep(target, target / SUMMARY, [v.column for v in varies], [v.axis_label for v in varies],
-                             neutral, zipped)
+                             neutral, zipped, _focus_origins(instance, varies))
         timings["plotting"] = time.perf_counter() - clock
     meta = _manifest(instance, definition, key, report, plan, statuses, written, timings, jobs, scheduler,
                      solve_seconds, iterations, points_run, resumed)
     folder.finish(meta, written)
     return SweepOutcome(target, total, statuses, target / SUMMARY, target / LONG, written, meta,
                         resumed_batches=resumed, timings=timings)
+
+
+def _focus_origins(instance: Any, varies: list[Any]) -> list[str]:
+    """The origin_* columns of the crudes the swept cells belong to (a crude's price, its tiers, its yields)."""
+    from optimizer.paths import matching_rows
+    from optimizer.results import origin_column
+
+    crudes = instance.tables["crudes"]
+    found: list[str] = []
+    for vary in varies:
+        table = instance.tables[vary.path.table]
+        rows = matching_rows(instance, vary.path)
+        ids = rows if vary.path.table == "crudes" else \
+            list(table.loc[rows, "crude_id"]) if "crude_id" in table.columns else []
+        found.extend(origin_column(crudes.at[c, "origin"]) for c in ids if c in crudes.index)
+    return list(dict.fromkeys(found))
 
 
 def _saved_points(plan: Any, folder: Any) -> int:

@@ -158,13 +158,13 @@ class SweepFolder:
             else:
                 path.unlink()
 
-    def start(self, definition: dict[str, Any]) -> None:
-        """Record what this sweep is (the running manifest first, so the folder is always one of ours),
-        and forget any earlier parts."""
+    def start(self, definition: dict[str, Any], plots: list[str]) -> None:
+        """Record what this sweep is (the running manifest first, so the folder is always one of ours; it
+        lists every file the sweep may write), and forget any earlier parts."""
         from optimizer.result_files import FILES_KEY
 
         running = {"definition_key": self.key, "kind": "sweep", "complete": False, **definition,
-                   FILES_KEY: [MANIFEST, PARTS]}
+                   FILES_KEY: sorted([MANIFEST, PARTS, SUMMARY, LONG, *plots])}
         write_text_atomic(self.out / MANIFEST, json.dumps(running, indent=2, sort_keys=True) + "\n")
         shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir(parents=True)
@@ -214,19 +214,21 @@ class SweepFolder:
 
 
 def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: list[str], neutral: list[float | None],
-               zipped: bool) -> list[str]:
+               zipped: bool, focus: Iterable[str] = ()) -> list[str]:
     """One PNG per swept parameter, against that parameter: crude run by origin (stacked), the change of
     each origin's volume from the point nearest `neutral` (0 for a shift, 1 for a factor: which barrels
     displace which), and the margin. With several parameters on a grid the others are held at the
-    value nearest the middle of their range (named in the title); with --zip every point lies on the
-    one curve. One column of panels per scenario; grey bands mark points with no optimal plan.
+    value nearest the middle of their range (named in the title), and one more PNG maps the margin and
+    the volume of the origins the sweep is about (`focus`: their origin_* columns; else those that move most) over the
+    first two parameters. With --zip every point lies on the one walk: a parameter that does not move
+    one way along it is plotted against the walk's step. One column of panels per scenario; grey
+    bands (grey cells) mark points with no optimal plan, and only points with a plan are drawn.
     Returns the file names written.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
     import pandas as pd
 
     frame = pd.read_csv(summary_path)
@@ -236,63 +238,208 @@ def plot_sweep(out: Path, summary_path: Path, swept: list[str], axis_labels: lis
     cmap = plt.get_cmap("tab10" if len(used) <= 10 else "tab20")
     palette = [cmap(i) for i in range(cmap.N)]
     colours = {c: palette[i % len(palette)] for i, c in enumerate(used)}
-    written = []
-    for k, column in enumerate(swept):
-        held = {}
-        rows = frame
-        if not zipped:
-            for other in swept:
-                if other != column:
-                    values = np.sort(frame[other].unique())
-                    held[other] = values[np.argmin(np.abs(values - (values[0] + values[-1]) / 2))]
-                    rows = rows[rows[other] == held[other]]
-        fig, axes = plt.subplots(3, len(scenarios), figsize=(6.4 * len(scenarios) + 1.6, 9.6), squeeze=False,
-                                 sharex="col", gridspec_kw={"height_ratios": [2, 1.4, 1]})
-        for s, scenario in enumerate(scenarios):
-            data = rows[rows["scenario"] == scenario].sort_values(column)
-            x = data[column].to_numpy(dtype=float)
-            stacked, change, margin = axes[0][s], axes[1][s], axes[2][s]
-            volumes = {c: data[c].to_numpy(dtype=float) for c in used}
-            ok = (data["status"] == "optimal").to_numpy()
-            if used and ok.any():
-                # only points with a plan: a stack would otherwise slope down to zero across a gap
-                stacked.stackplot(x[ok], [volumes[c][ok] for c in used], labels=[_origin_label(c) for c in used],
-                                  colors=[colours[c] for c in used], alpha=0.9)
-                target = neutral[k] if neutral[k] is not None else x[0]
-                candidates = np.flatnonzero(ok)
-                if len(candidates):
-                    ref = candidates[np.argmin(np.abs(x[candidates] - target))]
-                    for c in used:
-                        change.plot(x, volumes[c] - volumes[c][ref], color=colours[c], lw=1.8)
-                    change.axhline(0, color="black", lw=0.6)
-                    change.set_ylabel(f"change from x = {x[ref]:g}, kb/d")
-            for xi in x[(data["status"] != "optimal").to_numpy()]:
-                for ax in (stacked, change, margin):
-                    ax.axvline(xi, color="grey", alpha=0.3, lw=4)
-            stacked.set_ylabel("crude run by origin, kb/d")
-            stacked.set_title(f"scenario {scenario}")
-            margin.plot(x, data["objective_kusd_per_day"].to_numpy(dtype=float) / 1000.0, marker=".", color="black")
-            margin.set_ylabel("margin, million US$/d")
+    names = plot_names(swept, zipped)
+    for k in range(len(swept)):
+        fig = _curves(plt, frame, scenarios, swept, k, axis_labels[k], neutral[k], zipped, used, colours)
+        _save(plt, fig, out, names[k])
+    if len(names) > len(swept):
+        fig = _grid(plt, frame, scenarios, swept, axis_labels, neutral, used, list(focus))
+        _save(plt, fig, out, names[-1])
+    return names
+
+
+def plot_names(swept: list[str], zipped: bool) -> list[str]:
+    """The PNGs `plot_sweep` writes: one a swept parameter, and a map over the first two of a grid."""
+    names = [f"plot_{k + 1}_{_slug(column)}.png" for k, column in enumerate(swept)]
+    if not zipped and len(swept) >= 2:
+        names.append(f"plot_grid_{_slug(swept[0])}_x_{_slug(swept[1])}.png")
+    return names
+
+
+def _save(plt: Any, fig: Any, out: Path, name: str) -> None:
+    staging = out / PARTS / f".{name}"  # staged in parts/: a killed run leaves nothing beside the results
+    fig.savefig(staging, dpi=110, format="png")
+    plt.close(fig)
+    os.replace(staging, out / name)
+
+
+def _runs(ok: Any) -> list[tuple[int, int]]:
+    """[start, stop) of each run of consecutive True in `ok`."""
+    runs, start = [], None
+    for i, flag in enumerate(list(ok) + [False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _curves(plt: Any, frame: Any, scenarios: list[str], swept: list[str], k: int, axis_label: str,
+            neutral: float | None, zipped: bool, used: list[str], colours: dict[str, Any]) -> Any:
+    import numpy as np
+
+    column = swept[k]
+    held = {}
+    rows = frame
+    if not zipped:
+        for other in swept:
+            if other != column:
+                values = np.sort(frame[other].unique())
+                held[other] = values[np.argmin(np.abs(values - (values[0] + values[-1]) / 2))]
+                rows = rows[rows[other] == held[other]]
+    # on a --zip walk a parameter may go back and forth, or repeat a value: plot it against the walk's step
+    walk = zipped and not _monotone(rows[rows["scenario"] == scenarios[0]][column].to_numpy(dtype=float))
+    fig, axes = plt.subplots(3, len(scenarios), figsize=(6.4 * len(scenarios) + 1.6, 9.6), squeeze=False,
+                             sharex="col", gridspec_kw={"height_ratios": [2, 1.4, 1]})
+    for s, scenario in enumerate(scenarios):
+        data = rows[rows["scenario"] == scenario]
+        data = data.sort_values("point") if walk else data.sort_values(column, kind="stable")
+        values = data[column].to_numpy(dtype=float)
+        x = np.arange(len(data), dtype=float) if walk else values
+        stacked, change, margin = axes[0][s], axes[1][s], axes[2][s]
+        volumes = {c: data[c].to_numpy(dtype=float) for c in used}
+        ok = (data["status"] == "optimal").to_numpy()
+        spacing = float(np.median(np.diff(np.unique(x)))) if len(np.unique(x)) > 1 else 1.0
+        if used and ok.any():
+            # each run of points with a plan stacked on its own: no false slope across a point without one;
+            # a lone point as a narrow stacked bar
+            for r, (a, b) in enumerate(_runs(ok)):
+                labels = [_origin_label(c) for c in used] if r == 0 else []
+                if b - a > 1:
+                    stacked.stackplot(x[a:b], [volumes[c][a:b] for c in used], labels=labels,
+                                      colors=[colours[c] for c in used], alpha=0.9)
+                else:
+                    bottom = 0.0
+                    for i, c in enumerate(used):
+                        stacked.bar(x[a], volumes[c][a], width=0.3 * spacing, bottom=bottom, color=colours[c],
+                                    alpha=0.9, label=labels[i] if labels else None)
+                        bottom += volumes[c][a]
+            target = neutral if neutral is not None and not walk else x[0]
+            candidates = np.flatnonzero(ok)
+            ref = candidates[np.argmin(np.abs((values if not walk else x)[candidates] - target))]
+            for c in used:  # NaN where there is no plan: the line breaks there; markers show every point
+                change.plot(x, volumes[c] - volumes[c][ref], color=colours[c], lw=1.6, marker=".", ms=4)
+            change.axhline(0, color="black", lw=0.6)
+            where = f"step {int(x[ref])}" if walk else f"x = {x[ref]:g}"
+            change.set_ylabel(f"change from {where}, kb/d")
+        for xi in x[~ok]:
             for ax in (stacked, change, margin):
-                ax.grid(alpha=0.3)
-        handles, names = axes[0][0].get_legend_handles_labels()
-        if handles:
-            fig.legend(handles[::-1], names[::-1], loc="center right", fontsize=8, frameon=False)
-        title = f"Sweep of {column}"
-        if held:
-            title += "\n(" + ", ".join(f"{c} held at {v:g}" for c, v in held.items()) + ")"
-        if (rows["status"] != "optimal").any():
-            title += "\ngrey bands: points with no optimal plan"
-        fig.suptitle(title, fontsize=10)
-        fig.supxlabel(axis_labels[k], fontsize=10)
-        fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth() if handles else 1, 1))
-        name = f"plot_{k + 1}_{_slug(column)}.png"
-        staging = out / PARTS / f".{name}"  # staged in parts/: a killed run leaves nothing beside the results
-        fig.savefig(staging, dpi=110, format="png")
-        plt.close(fig)
-        os.replace(staging, out / name)
-        written.append(name)
-    return written
+                ax.axvline(xi, color="grey", alpha=0.3, lw=4)
+        stacked.set_ylabel("crude run by origin, kb/d")
+        stacked.set_title(f"scenario {scenario}")
+        margin.plot(x, data["objective_kusd_per_day"].to_numpy(dtype=float) / 1000.0, marker=".", color="black")
+        margin.set_ylabel("margin, million US$/d")
+        if walk:
+            shown = np.unique(np.linspace(0, len(x) - 1, min(len(x), 12)).round().astype(int))
+            margin.set_xticks(x[shown], [f"{i}\n{values[i]:g}" for i in shown], fontsize=8)
+        for ax in (stacked, change, margin):
+            ax.grid(alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles[::-1], names[::-1], loc="center right", fontsize=8, frameon=False)
+    title = f"Sweep of {column}"
+    if held:
+        title += "\n(" + ", ".join(f"{c} held at {v:g}" for c, v in held.items()) + ")"
+    if walk:
+        title += "\n(--zip walk: this parameter does not move one way along it, so x is the walk's step)"
+    if (rows["status"] != "optimal").any():
+        title += "\ngrey bands: points with no optimal plan"
+    fig.suptitle(title, fontsize=10)
+    fig.supxlabel(f"step of the --zip walk; below each step, x:\n{axis_label}" if walk else axis_label, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth() if handles else 1, 1))
+    return fig
+
+
+def _monotone(values: Any) -> bool:
+    import numpy as np
+
+    steps = np.diff(values)
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
+def _edges(values: Any) -> Any:
+    """Cell edges around sorted values (halfway between neighbours), for a heat map of uneven steps."""
+    import numpy as np
+
+    if len(values) == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    middle = (values[1:] + values[:-1]) / 2
+    return np.concatenate([[2 * values[0] - middle[0]], middle, [2 * values[-1] - middle[-1]]])
+
+
+def _grid(plt: Any, frame: Any, scenarios: list[str], swept: list[str], axis_labels: list[str],
+          neutral: list[float | None], used: list[str], focus: list[str]) -> Any:
+    """Heat maps over the first two swept parameters (others held at their middle): the margin, and the
+    volume of the focus origins (else those whose volume moves most over the grid), one column a scenario."""
+    import numpy as np
+
+    a, b = swept[0], swept[1]
+    rows = frame
+    held = {}
+    for other in swept[2:]:
+        values = np.sort(frame[other].unique())
+        held[other] = values[np.argmin(np.abs(values - (values[0] + values[-1]) / 2))]
+        rows = rows[rows[other] == held[other]]
+    ranges = {c: float(rows[c].max() - rows[c].min()) if rows[c].notna().any() else 0.0 for c in used}
+    chosen = list(dict.fromkeys(c for c in focus if ranges.get(c, 0.0) > 1e-6))[:2]
+    for c in sorted(ranges, key=lambda c: -ranges[c]):
+        if len(chosen) >= 2 or ranges[c] <= 1e-6:
+            break
+        if c not in chosen:
+            chosen.append(c)
+    panels = [("objective_kusd_per_day", "margin, million US$/d", 1 / 1000.0, "viridis")] + \
+        [(c, f"{_origin_label(c)} crude run, kb/d", 1.0, "Blues") for c in chosen]
+    xs, ys = np.sort(rows[a].unique()), np.sort(rows[b].unique())
+    fig, axes = plt.subplots(len(panels), len(scenarios), figsize=(6.6 * len(scenarios) + 0.8, 3.8 * len(panels)),
+                             squeeze=False)
+    xlabel, ylabel = (label.replace("  (", "\n(") for label in axis_labels[:2])
+    inside = neutral[0] is not None and neutral[1] is not None and xs[0] <= neutral[0] <= xs[-1] \
+        and ys[0] <= neutral[1] <= ys[-1]
+    tables = {}
+    for scenario in scenarios:
+        data = rows[rows["scenario"] == scenario]
+        cells = data[data["status"] == "optimal"]
+        for column, _, scale, _ in panels:
+            table = np.full((len(ys), len(xs)), np.nan)
+            table[np.searchsorted(ys, cells[b]), np.searchsorted(xs, cells[a])] = \
+                cells[column].to_numpy(dtype=float) * scale
+            tables[scenario, column] = table
+    for p, (column, label, _, cmap_name) in enumerate(panels):
+        # one colour scale a row: the scenarios side by side compare at a glance
+        finite = np.concatenate([tables[s, column][np.isfinite(tables[s, column])] for s in scenarios])
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if high - low < 1e-9 * max(1.0, abs(high)):
+            low, high = low - 0.5, high + 0.5
+        middle = (low + high) / 2
+        for s, scenario in enumerate(scenarios):
+            ax, table = axes[p][s], tables[scenario, column]
+            cmap = plt.get_cmap(cmap_name).with_extremes(bad="lightgrey")
+            mesh = ax.pcolormesh(_edges(xs), _edges(ys), np.ma.masked_invalid(table), cmap=cmap, shading="flat",
+                                 vmin=low, vmax=high)
+            fig.colorbar(mesh, ax=ax, label=label)
+            if table.size <= 144:  # small grids: the number in each cell
+                for i, j in zip(*np.nonzero(np.isfinite(table))):
+                    shade = "white" if (table[i, j] < middle) == (cmap_name == "viridis") else "black"
+                    ax.text(xs[j], ys[i], f"{table[i, j]:.4g}", ha="center", va="center", fontsize=7, color=shade)
+            for i, j in zip(*np.nonzero(~np.isfinite(table))):
+                ax.text(xs[j], ys[i], "×", ha="center", va="center", fontsize=8, color="dimgrey")
+            if inside:  # the scenario as it is (shift 0, factor 1)
+                ax.plot([neutral[0]], [neutral[1]], marker="o", ms=9, mfc="none", mec="red", mew=1.5,
+                        label="the scenario as it is")
+            ax.set_title(f"scenario {scenario}: {label.split(',')[0]}", fontsize=9)
+            ax.set_xlabel(xlabel, fontsize=8)
+            ax.set_ylabel(ylabel, fontsize=8)
+    title = f"Sweep over {a} and {b}"
+    if held:
+        title += "\n(" + ", ".join(f"{c} held at {v:g}" for c, v in held.items()) + ")"
+    if (rows["status"] != "optimal").any():
+        title += "\ngrey cells (×): points with no optimal plan"
+    if inside:
+        title += "\nred circle: the scenario as it is"
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _origin_label(column: str) -> str:

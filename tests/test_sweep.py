@@ -665,3 +665,88 @@ def test_a_scenarios_rows_do_not_depend_on_the_other_scenarios_in_the_sweep(tmp_
 
     assert rows(alone.summary, "open_venezuela") == rows(both.summary, "open_venezuela")
     assert rows(alone.long, "open_venezuela") == rows(both.long, "open_venezuela")
+
+
+# -- plots: what is drawn is read back from the figures and compared with sweep_summary.csv ----------------
+
+def _figure(kind: str, out: Path, swept: list[str], **options):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from optimizer import sweep_output
+
+    frame = pd.read_csv(out / "sweep_summary.csv")
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    used = [c for c in frame.columns if c.startswith("origin_") and frame[c].fillna(0).abs().max() > 1e-6]
+    labels = [f"{c} = x" for c in swept]
+    if kind == "curves":
+        return frame, sweep_output._curves(plt, frame, scenarios, swept, options["k"], labels[options["k"]], None,
+                                           options.get("zipped", False), used, dict.fromkeys(used, "C0"))
+    return frame, sweep_output._grid(plt, frame, scenarios, swept, labels, [None] * len(swept), used,
+                                     options.get("focus", []))
+
+
+def test_curves_leave_out_points_without_a_plan_and_a_zip_walk_that_turns_back(tmp_path):
+    import matplotlib.pyplot as plt
+
+    swept = ["refineries.refinery.crude_min_run_kbd=", "crudes.light.price_usd_per_bbl="]
+    outcome = run_sweep(TOY, ["refineries.refinery.crude_min_run_kbd=70,0,70,0,30,0",
+                              "crudes.light.price_usd_per_bbl=60,65,70,75,80,85"], ["heavy_banned"], zipped=True,
+                        out=tmp_path / "z")
+    assert outcome.manifest["plots"] == ["plot_1_refineries_refinery_crude_min_run_kbd.png",
+                                         "plot_2_crudes_light_price_usd_per_bbl.png"]
+    for name in outcome.plots:
+        assert (outcome.out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    frame, fig = _figure("curves", outcome.out, swept, k=1, zipped=True)
+    stacked, change, margin = (fig.axes[i] for i in range(3))
+    ok = frame["status"] == "optimal"
+    planned, unplanned = set(frame.loc[ok, swept[1]]), set(frame.loc[~ok, swept[1]])
+    assert unplanned == {60, 70}
+    extents = [(bar.get_x(), bar.get_x() + bar.get_width()) for bar in stacked.patches]  # a lone point's bar
+    extents += [(path.vertices[:, 0].min(), path.vertices[:, 0].max()) for c in stacked.collections
+                for path in c.get_paths()]  # each run of points with a plan, stacked
+    assert len(stacked.patches) == 1 and extents
+    for low, high in extents:  # no area reaches a price without a plan
+        assert not any(low <= u <= high for u in unplanned), (low, high)
+    [line] = [ln for ln in margin.lines if ln.get_marker() == "."]
+    assert len([ln for ln in change.lines if ln.get_marker() == "."]) == 1  # one origin moves: Alpha
+    shown = {x for x, y in zip(line.get_xdata(), line.get_ydata()) if np.isfinite(y)}
+    assert shown == planned  # the lone point at 65 is drawn (a marker), the points without a plan are not
+    plt.close(fig)
+    # the minimum run goes 70, 0, 70, 0, 30, 0 along the walk: plotted against the step, in walk order
+    frame, fig = _figure("curves", outcome.out, swept, k=0, zipped=True)
+    [line] = [ln for ln in fig.axes[2].lines if ln.get_marker() == "."]
+    assert list(line.get_xdata()) == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_allclose(line.get_ydata(), frame["objective_kusd_per_day"] / 1000)
+    assert [t.get_text() for t in fig.axes[2].get_xticklabels()] == ["0\n70", "1\n0", "2\n70", "3\n0", "4\n30", "5\n0"]
+    plt.close(fig)
+
+
+def test_a_grid_gets_heat_maps_of_the_margin_and_the_swept_crudes_origin(tmp_path):
+    import matplotlib.pyplot as plt
+
+    swept = ["refineries.refinery.crude_min_run_kbd=", "crudes.heavy.price_usd_per_bbl+="]
+    outcome = run_sweep(TOY, ["refineries.refinery.crude_min_run_kbd=0,50,70", "crudes.heavy.price_usd_per_bbl+=-5,0,5"],
+                        ["base", "heavy_banned"], out=tmp_path / "g")
+    assert outcome.manifest["plots"][-1] == \
+        "plot_grid_refineries_refinery_crude_min_run_kbd_x_crudes_heavy_price_usd_per_bbl.png"
+    frame, fig = _figure("grid", outcome.out, swept, focus=["origin_beta_kbd"])
+    meshes = [ax for ax in fig.axes if ax.collections and ax.get_title()]
+    titles = [ax.get_title() for ax in meshes]
+    assert titles == ["scenario base: margin", "scenario heavy_banned: margin", "scenario base: Beta crude run",
+                      "scenario heavy_banned: Beta crude run", "scenario base: Alpha crude run",
+                      "scenario heavy_banned: Alpha crude run"]
+    for ax in meshes:
+        scenario = ax.get_title().split(":")[0].removeprefix("scenario ")
+        column = "objective_kusd_per_day" if "margin" in ax.get_title() else \
+            f"origin_{ax.get_title().split(': ')[1].split()[0].lower()}_kbd"
+        rows = frame[frame["scenario"] == scenario]
+        expected = rows.pivot(index=swept[1], columns=swept[0], values=column).to_numpy(dtype=float, copy=True)
+        expected[(rows.pivot(index=swept[1], columns=swept[0], values="status") != "optimal").to_numpy()] = np.nan
+        if column == "objective_kusd_per_day":
+            expected = expected / 1000
+        drawn = ax.collections[0].get_array()
+        np.testing.assert_allclose(np.ma.filled(drawn, np.nan).reshape(expected.shape), expected)
+    plt.close(fig)
