@@ -221,7 +221,8 @@ def test_cli_writes_tables_manifest_and_plots(tmp_path):
     assert set(meta["input_sha256"]) >= {"instance.toml", "crudes.csv"}
     for name in meta["plots"]:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(meta["plots"]) == 2
+    assert meta["plots"] == ["plot_1_crudes_heavy_price_usd_per_bbl.png", "plot_2_units_unit_type_coker_capacity_kbd.png",
+                             "plot_grid_crudes_heavy_price_usd_per_bbl_x_units_unit_type_coker_capacity_kbd.png"]
 
 
 def test_cli_exit_3_when_some_points_are_infeasible(tmp_path):
