@@ -4,11 +4,11 @@
 
 Every stage runs N times (default 5) and each figure is the best of its N runs, so that a stage's time is
 what it costs when the shared machine lets it run: read + validate (`load_instance`), derive, build (the
-Pyomo model, `SolveResult.build_seconds` of a fresh `SlateSolver`), hand-off + solve (the rest of that
-solve call: the model read into arrays, passed to HiGHS and run, ranging included as `crudeslate solve`
-does), result tables, write + self-check (the folder written atomically, read back and checked against the
-model, as `solve` does). The lower bound: the same LP written by HiGHS as MPS and run by a fresh
-highspy.Highs (reading excluded), N times. End to end: `crudeslate solve` in a fresh process, imports
+Pyomo model, `SolveResult.build_seconds` of a fresh `SlateSolver`), hand-off + solve (its `solve_seconds`:
+the model read into arrays, passed to HiGHS and run; the ranging `crudeslate solve` asks for comes after and
+is in neither), result tables, write + self-check (the folder written atomically, read back and checked
+against the model, as `solve` does). The lower bound: the same LP written by HiGHS as MPS and run by a
+fresh highspy.Highs (reading excluded), N times. End to end: `crudeslate solve` in a fresh process, imports
 included. With --write-results the table replaces the section between the core markers of
 benchmarks/RESULTS.md.
 """
@@ -130,8 +130,9 @@ def section(rows: list[str], repeat: int, agree: float) -> str:
         "`tests/generate.py` seed 7 (30 refineries x 40 crudes).",
         f"Machine: {machine()}; load average {os.getloadavg()[0]:.2f} at the end.", "",
         HEADER, RULE, *rows, "",
-        "build = the Pyomo model; hand-off+solve = the model read into arrays, passed to HiGHS, run and its "
-        "ranging computed (what `SlateSolver.solve` reports as solve_seconds); HiGHS alone = the identical LP "
+        "build = the Pyomo model; hand-off+solve = the model read into arrays, passed to HiGHS and run (what "
+        "`SlateSolver.solve` reports as solve_seconds; the ranging that follows is in no column but the last); "
+        "HiGHS alone = the identical LP "
         "(written by HiGHS as MPS) run by a fresh highspy.Highs, reading excluded, the lower bound; tables = the "
         "result tables; write+check = the folder staged, read back and self-checked, then swapped in. "
         f"Objectives agree with HiGHS alone to {agree:.1e} (relative).",
