@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from optimizer.errors import CrudeSlateError, UsageError
+from optimizer.errors import CrudeSlateError, InstanceError, UsageError
 
 EXIT_INTERRUPTED = 130
 
@@ -72,18 +72,25 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     from optimizer.scenarios import chain
     from optimizer.sweep_output import LONG, SUMMARY, SweepFolder, plot_names
     from optimizer.sweep_plan import LONG_HEADER, definition_key, plan_sweep, summary_header
-    from optimizer.sweep_spec import default_batch_size, grid_indices, parse_varies, sweep_name
+    from optimizer.sweep_spec import default_batch_size, grid_indices, parse_varies_collecting, sweep_name
     from optimizer.validate import load_instance
 
     clock = time.perf_counter()
     timings: dict[str, float] = {}
-    varies = parse_varies(tuple(vary))
+    varies, problems = parse_varies_collecting(tuple(vary))
     if jobs < 1:
         raise UsageError("--jobs must be at least 1.")
     instance = load_instance(instance_path)
     names = list(dict.fromkeys(scenarios or [BASE_SCENARIO]))
     for name in names:
         chain(instance, name)  # UsageError for an unknown scenario
+    if problems:  # with what the options that parse would meet: every problem at once
+        from optimizer.scenarios import resolve
+        from optimizer.sweep_plan import value_problems
+
+        for name in names:
+            problems.extend(p for p in value_problems(resolve(instance, name), name, varies) if p not in problems)
+        raise InstanceError(problems)
     grid = grid_indices(varies, zipped)
     total = len(grid) * len(names)
     size = batch_size or default_batch_size(len(grid))  # of one scenario's points: see `scenario_batches`
@@ -93,6 +100,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     definition = {"instance": str(Path(instance_path).resolve()), "scenarios": names, "vary": [v.text for v in varies],
                   "zip": zipped, "batch_size": size, "points": total}
 
+    _check_scheduler(scheduler)
     if resume and overwrite:
         raise UsageError("give --resume (carry on the sweep in the folder) or --overwrite (replace it), not both.")
     state = folder.survey((instance.path,), "--out" if out else "results folder")
@@ -132,7 +140,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     solve_seconds, iterations, points_run = 0.0, 0, 0
     finished_points = sum(plan.batches[b][1] - plan.batches[b][0] for b in done)
     bar = _progress_bar(total, finished_points, progress)
-    engine = _engine(plan, todo, jobs, scheduler, folder.out)
+    engine, engine_name = _engine(plan, todo, jobs, scheduler, folder.out)
     try:
         with contextlib.closing(engine):
             for output in engine:
@@ -156,8 +164,9 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         from optimizer.sweep_engine import WorkerLost
 
         if isinstance(exc, WorkerLost | OSError) or type(exc).__module__.startswith("distributed"):
-            raise SweepWorkerError(f"{exc}; {_saved_points(plan, folder)} of {total} points are saved in {target}; run the "
-                                   "same command with --resume to finish.") from exc
+            saved = _saved_points(plan, folder)
+            then = "; run the same command with --resume to finish." if saved else "."
+            raise SweepWorkerError(f"{exc}; {saved} of {total} points are saved in {target}{then}") from exc
         raise
     finally:
         if bar is not None:
@@ -178,7 +187,7 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         written = plot_sweep(target, target / SUMMARY, [v.column for v in varies], [v.axis_label for v in varies],
                              neutral, zipped, _focus_origins(instance, varies))
         timings["plotting"] = time.perf_counter() - clock
-    meta = _manifest(instance, definition, key, report, plan, statuses, written, timings, jobs, scheduler,
+    meta = _manifest(instance, definition, key, report, plan, statuses, written, timings, engine_name,
                      solve_seconds, iterations, points_run, resumed)
     folder.finish(meta, written)
     return SweepOutcome(target, total, statuses, target / SUMMARY, target / LONG, written, meta,
@@ -239,18 +248,42 @@ def _described(meta: dict[str, Any]) -> str:
         (f", {meta['points']} points" if "points" in meta else "")
 
 
-def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path):
+SCHEDULER_TIMEOUT_S = 10  # a scheduler address that does not answer in this time is refused before planning
+
+
+def _check_scheduler(scheduler: Any) -> None:
+    """Before any planning: Dask is installed, and a scheduler address answers."""
+    if scheduler is None:
+        return
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed: pip install 'crudeslate[dask]'.") from None
+    if not isinstance(scheduler, str) or scheduler == "local":
+        return
+    try:
+        with distributed.Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"):
+            pass
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise UsageError(f"--scheduler {scheduler}: no Dask scheduler answered there within {SCHEDULER_TIMEOUT_S} s "
+                         f"({type(exc).__name__}: {exc}). Fix: give the address the scheduler prints "
+                         "(tcp://HOST:8786), start one with `dask scheduler`, or use --scheduler local.") from None
+
+
+def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path) -> tuple[Any, str]:
+    """The batches' solver, and what it is (for the manifest)."""
     from optimizer.sweep_engine import run_dask, run_pool, run_serial
 
+    if not todo:
+        return run_serial(plan, todo), "none (every batch was already saved)"
     if scheduler is not None:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise UsageError("--scheduler needs Dask distributed: pip install 'crudeslate[dask]'.") from None
-        return run_dask(plan, todo, scheduler, jobs)
+        where = f"a LocalCluster of {jobs} worker process(es)" if scheduler == "local" else \
+            scheduler if isinstance(scheduler, str) else type(scheduler).__name__
+        return run_dask(plan, todo, scheduler, jobs), f"dask: {where}"
     if jobs > 1 and len(todo) > 1:
-        return run_pool(plan, todo, min(jobs, len(todo)), str(out))
-    return run_serial(plan, todo)
+        workers = min(jobs, len(todo))
+        return run_pool(plan, todo, workers, str(out)), f"process pool of {workers}"
+    return run_serial(plan, todo), "this process"
 
 
 class _PlanningBar:
@@ -320,13 +353,11 @@ def _read_manifest(out: Path) -> dict[str, Any]:
 
 
 def _manifest(instance: Any, definition: dict[str, Any], key: str, report: Any, plan: Any, statuses: dict[str, int],
-              plots: list[str], timings: dict[str, float], jobs: int, scheduler: Any, solve_seconds: float,
+              plots: list[str], timings: dict[str, float], engine: str, solve_seconds: float,
               iterations: int, points_run: int, resumed: int) -> dict[str, Any]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    engine = ("dask " + (scheduler if isinstance(scheduler, str) else type(scheduler).__name__)) if scheduler \
-        else (f"process pool of {jobs}" if jobs > 1 else "this process")
     versions = {"crudeslate": version("crudeslate"), "pyomo": version("pyomo"), "highspy": version("highspy"),
                 "python": platform.python_version()}
     with contextlib.suppress(PackageNotFoundError):
@@ -392,14 +423,15 @@ def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: 
     except KeyboardInterrupt:  # while planning or assembling: whatever batches are done stay in parts/
         click.echo("error: interrupted; run the same command with --resume to finish.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    points = f"{outcome.points} point{'s' if outcome.points != 1 else ''}"
     if outcome.already_done:
-        click.echo(f"Sweep already complete in {outcome.out} ({outcome.points} points); nothing to do.")
+        click.echo(f"Sweep already complete in {outcome.out} ({points}); nothing to do.")
     else:
         t = outcome.timings
         run = outcome.manifest["this_run"]
         per_point = f", {run['ms_per_point_in_highs']:.2f} ms a point in HiGHS" if run["ms_per_point_in_highs"] else ""
         resumed = f", {outcome.resumed_batches} batches resumed" if outcome.resumed_batches else ""
-        click.echo(f"Sweep of {outcome.points} points -> {outcome.out} (planning {t['planning']:.1f} s, solving "
+        click.echo(f"Sweep of {points} -> {outcome.out} (planning {t['planning']:.1f} s, solving "
                    f"{t['solving']:.1f} s{per_point}{resumed})")
     words = ", ".join(f"{n} {s}" for s, n in sorted(outcome.statuses.items()))
     click.echo(f"  points: {words}")
@@ -407,4 +439,24 @@ def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: 
         click.echo(f"  plots: {', '.join(outcome.plots)}")
     if outcome.exit_code:
         click.echo("  some points have no optimal plan; their status is in sweep_summary.csv", err=True)
+        why = _explain_command(instance, outcome.summary)
+        if why:
+            click.echo(f"  why the first of them has none: {why}", err=True)
     sys.exit(outcome.exit_code)
+
+
+def _explain_command(instance: str, summary: Path) -> str | None:
+    """`crudeslate explain` for the first point without an optimal plan, with its swept values as --set."""
+    import csv
+    import shlex
+
+    with open(summary, newline="") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        status = header.index("status")
+        for row in reader:
+            if row[status] != "optimal":
+                sets = [f"--set {shlex.quote(name + value)}" for name, value in zip(header[2:status], row[2:status])]
+                scenario = f" --scenario {shlex.quote(row[1])}" if row[1] != "base" else ""
+                return f"crudeslate explain {shlex.quote(instance)}{scenario} {' '.join(sets)}  (point {row[0]})"
+    return None

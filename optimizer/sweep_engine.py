@@ -28,6 +28,9 @@ import numpy as np
 
 INF = highspy.kHighsInf
 ZERO_KBD = 1e-9  # volumes below this print as 0, as in optimizer.results
+# reduced costs below HiGHS's dual feasibility tolerance (optimizer.solve.SOLVER_FEASIBILITY_TOL, $/bbl)
+# print as 0: to the solver they are 0, and what is left is rounding dust (1e-14) that differs run to run
+ZERO_REDUCED_COST = 1e-7
 
 # The status words of optimizer.solve (kept in step by tests/test_sweep.py without importing Pyomo here).
 OPTIMAL = "optimal"
@@ -281,6 +284,7 @@ class BatchSolver:
                 continue
             x[np.abs(x) < ZERO_KBD] = 0.0
             x += 0.0
+            rc[np.abs(rc) < ZERO_REDUCED_COST] = 0.0
             rc += 0.0
             by_origin = np.bincount(origin_code, weights=x, minlength=origins)
             summary.append(f"{prefix},{status},{_fmt(objective)},{_fmt(float(x.sum()))},"

@@ -110,6 +110,54 @@ def _with_overrides(base: Instance, overrides: Sequence[Override], problems: lis
     return clone
 
 
+def value_problems(base: Instance, scenario: str, varies: Sequence[Vary]) -> list[Problem]:
+    """Every value of every parameter through the cell-range checks of `--set` on the scenario's tables.
+    A path that addresses no row is reported once, with every row id (and the closest) to choose from; a
+    problem every value has (an empty cell shifted) once for the whole SPEC; one that depends on the
+    value for each value, up to MAX_PROBLEMS_PER_VARY, the rest counted."""
+    import difflib
+
+    problems: list[Problem] = []
+    suffix = f" (scenario {scenario})" if scenario != BASE_SCENARIO else ""
+    for vary in varies:
+        path = vary.path
+        frame = base.tables[path.table]
+        if not matching_rows(base, path):
+            if path.row is not None:
+                ids = [str(i) for i in frame.index]
+                close = difflib.get_close_matches(path.row, ids, n=3, cutoff=0.6)
+                hint = (f"did you mean {' or '.join(close)}? " if close else "") + \
+                    f"Use a row id of {path.table}: {', '.join(ids) or '(the table is empty)'}."
+                hint = hint[0].lower() + hint[1:]
+            else:
+                present = sorted(set(map(str, frame[path.filter_column])))
+                close = difflib.get_close_matches(path.filter_value or "", present, n=3, cutoff=0.6)
+                hint = (f"did you mean {' or '.join(close)}? " if close else "") + \
+                    f"{path.filter_column} holds: {', '.join(present)}."
+            problems.append(Problem(WHERE, f"points at no row of {path.table}{suffix}.", hint, value=vary.text))
+            continue
+        by_message: dict[tuple[str, str], list[Problem]] = {}
+        checked = list(dict.fromkeys(vary.values))
+        for value in checked:
+            found: list[Problem] = []
+            _with_overrides(base, [Override(path, vary.op, value)], found)
+            for problem in found:
+                by_message.setdefault((problem.message, problem.hint), []).append(problem)
+        per_value: list[Problem] = []
+        for (message, hint), found in by_message.items():
+            if len(found) == len(checked) and len(checked) > 1:  # not the value's doing: once for the SPEC
+                problems.append(Problem(WHERE, f"{message[:-1]}, whatever the value{suffix}.", hint,
+                                        value=vary.text))
+            else:
+                per_value.extend(found)
+        if len(per_value) > MAX_PROBLEMS_PER_VARY:
+            more = len(per_value) - MAX_PROBLEMS_PER_VARY
+            per_value = per_value[:MAX_PROBLEMS_PER_VARY] + [Problem(WHERE, f"has {more} more value(s) that fail the "
+                                                                     "same way.", "narrow the SPEC.", value=vary.text)]
+        problems.extend(Problem(p.file, p.message + suffix, p.hint, p.row, p.column, p.value) for p in per_value)
+    return problems
+
+
 class ScenarioPlanner:
     """Checks and plans one scenario's points (`plan_sweep` stacks the scenarios)."""
 
@@ -204,18 +252,7 @@ class ScenarioPlanner:
 
     def check_values(self) -> None:
         """Every value of every parameter through the cell-range checks of `--set`; all problems at once."""
-        problems: list[Problem] = []
-        suffix = f" (scenario {self.scenario})" if self.scenario != BASE_SCENARIO else ""
-        for vary in self.varies:
-            found: list[Problem] = []
-            values = vary.values if matching_rows(self.base, vary.path) else vary.values[:1]
-            for value in values:
-                _with_overrides(self.base, [Override(vary.path, vary.op, value)], found)
-            if len(found) > MAX_PROBLEMS_PER_VARY:
-                more = len(found) - MAX_PROBLEMS_PER_VARY
-                found = found[:MAX_PROBLEMS_PER_VARY] + [Problem(WHERE, f"has {more} more value(s) that fail the same "
-                                                                 "way.", "narrow the SPEC.", value=vary.text)]
-            problems.extend(Problem(p.file, p.message + suffix, p.hint, p.row, p.column, p.value) for p in found)
+        problems = value_problems(self.base, self.scenario, self.varies)
         if problems:
             raise InstanceError(problems)
 

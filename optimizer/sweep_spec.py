@@ -145,19 +145,26 @@ def parse_vary(text: str, problems: list[Problem]) -> Vary | None:
 
 def parse_varies(texts: tuple[str, ...] | list[str]) -> list[Vary]:
     """Every `--vary`, all problems at once (an InstanceError, exit code 1, like a bad `--set`)."""
+    varies, problems = parse_varies_collecting(texts)
+    if problems:
+        raise InstanceError(problems)
+    return varies
+
+
+def parse_varies_collecting(texts: tuple[str, ...] | list[str]) -> tuple[list[Vary], list[Problem]]:
+    """The `--vary` options that parse, and the problems of those that do not (the caller adds what it
+    finds checking the others' values, and reports everything at once)."""
     if not texts:
         raise UsageError("give at least one --vary PATH=SPEC, e.g. --vary 'crudes.merey16.differential_usd_per_bbl"
                          "+=-5:5:1'.")
     problems: list[Problem] = []
     varies = [v for v in (parse_vary(text, problems) for text in texts) if v is not None]
-    if problems:
-        raise InstanceError(problems)
     columns = [v.column for v in varies]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise UsageError(f"--vary {repeated[0]} is given twice; give each path and operator once (list every value "
                          "in one SPEC).")
-    return varies
+    return varies, problems
 
 
 def grid_indices(varies: list[Vary], zipped: bool) -> list[tuple[int, ...]]:

@@ -68,7 +68,8 @@ def assert_points_equal_fresh_solves(instance_path: Path, out: Path, sample: lis
         assert close(row["crude_run_kbd"], sum(res.values["Buy"].values()))
 
 
-def test_status_words_match_solve():
+def test_status_words_and_tolerances_match_solve():
+    assert sweep_engine.ZERO_REDUCED_COST == solve_module.SOLVER_FEASIBILITY_TOL
     assert sweep_engine.OPTIMAL == solve_module.OPTIMAL
     assert set(sweep_engine._STATUS.values()) | {sweep_engine.ERROR} <= set(solve_module.EXIT_CODES)
 
@@ -157,6 +158,9 @@ def test_same_rows_serially_in_a_pool_and_on_a_dask_local_cluster(tmp_path):
     assert dask.manifest["engine"].startswith("dask")
     assert _files(serial.out) == _files(pooled.out) == _files(dask.out)
     assert serial.points == 78 and serial.manifest["batches"] == 12
+    # one batch needs no pool: the manifest says what ran it
+    single = run_sweep(TOY, TOY_GRID[:1], out=tmp_path / "single", jobs=2, batch_size=100, plots=False)
+    assert single.manifest["batches"] == 1 and single.manifest["engine"] == "this process"
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -230,6 +234,12 @@ def test_cli_exit_3_when_some_points_are_infeasible(tmp_path):
                                        "--scenario", "heavy_banned", "--out", str(tmp_path / "s"), "--no-plots"])
     assert result.exit_code == 3, result.output
     assert "  points: 1 infeasible, 1 optimal\n" in result.output
+    pointer = (f"  why the first of them has none: crudeslate explain {TOY} --scenario heavy_banned --set "
+               "refineries.refinery.crude_min_run_kbd=70  (point 1)\n")
+    assert pointer in result.output
+    command = pointer.split(": ", 1)[1].split("  (")[0].split()[1:]
+    explained = CliRunner().invoke(main, [*command, "--out", str(tmp_path / "why")])
+    assert explained.exit_code == 3 and "Scenario heavy_banned: INFEASIBLE" in explained.output
 
 
 VALID_CRUDE_COLUMNS = ("api_deg, sulfur_wt_pct, tan_mg_koh_per_g, differential_usd_per_bbl, price_usd_per_bbl, "
@@ -259,8 +269,18 @@ VALID_CRUDE_COLUMNS = ("api_deg, sulfur_wt_pct, tan_mg_koh_per_g, differential_u
      "'crudes.merey16.differential_usd_per_bbl+=-5:5:1'. OP is =, += or *=; SPEC is START:STOP:STEP, a comma list "
      "or linspace(A,B,N); PATH is TABLE.ROW_ID.COLUMN or TABLE[COLUMN=VALUE].COLUMN, over: refineries: "),
     ("crudes.nosuch.price_usd_per_bbl+=1",
-     "--vary, value 'crudes.nosuch.price_usd_per_bbl': points at no row of crudes. Fix: use a row id of crudes: "
-     "light, heavy."),
+     "--vary, value 'crudes.nosuch.price_usd_per_bbl+=1': points at no row of crudes. Fix: use a row id of crudes: "
+     "light, heavy.\n"),
+    ("crudes.hevy.price_usd_per_bbl+=1",
+     "--vary, value 'crudes.hevy.price_usd_per_bbl+=1': points at no row of crudes. Fix: did you mean heavy? Use a "
+     "row id of crudes: light, heavy.\n"),
+    ("crudes[origin=Alfa].price_usd_per_bbl+=1",
+     "--vary, value 'crudes[origin=Alfa].price_usd_per_bbl+=1': points at no row of crudes. Fix: did you mean Alpha? "
+     "origin holds: Alpha, Beta.\n"),
+    ("crudes.heavy.availability_kbd*=0:2:0.5",  # the heavy crude has no availability: once, not once a value
+     "--vary, value 'crudes.heavy.availability_kbd*=0:2:0.5': shifts or scales an empty cell "
+     "(crudes.heavy.availability_kbd), whatever the value. Fix: set it with '=' instead, or give the cell a value in "
+     "the table.\n"),
     ("crudes.heavy.price_usd_per_bbl+=1e400,0",
      "--vary, value 'crudes.heavy.price_usd_per_bbl+=1e400,0': has its value 1 beyond the largest number a "
      "computation holds (about 1.8e308): '1e400,0'. Fix: give values within the cell's range"),
@@ -277,6 +297,40 @@ def test_cli_refuses_a_bad_path_or_spec_before_any_solve(tmp_path, vary, message
     assert result.exit_code == 1, result.output
     assert result.output.startswith("error: 1 problem found:\n  - " + message), result.output
     assert not out.exists()
+
+
+def test_every_problem_of_the_varies_is_reported_at_once(tmp_path):
+    out = tmp_path / "never"
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudez.x.price_usd_per_bbl=1:2:0",
+                                       "--vary", "crudes.nosuch.price_usd_per_bbl+=1",
+                                       "--vary", "crudes.heavy.price_usd_per_bbl+=-70,0", "--out", str(out)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "error: 4 problems found:"
+    assert lines[1].startswith("  - --vary, value 'crudez.x.price_usd_per_bbl=1:2:0': names no table with numbers")
+    assert lines[2].startswith("  - --vary, value 'crudez.x.price_usd_per_bbl=1:2:0': has a range step of 0.")
+    assert lines[3].startswith("  - --vary, value 'crudes.nosuch.price_usd_per_bbl+=1': points at no row of crudes.")
+    assert lines[4].startswith("  - --vary, value 'crudes.heavy.price_usd_per_bbl+=-70': would make "
+                               "crudes.heavy.price_usd_per_bbl = -5, below its lowest allowed value 0.")
+    assert len(lines) == 5 and not out.exists()
+
+
+def test_an_unreachable_scheduler_is_refused_before_planning(tmp_path, monkeypatch):
+    import socket
+
+    from optimizer import sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "SCHEDULER_TIMEOUT_S", 1)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "never"
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0,1",
+                                       "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: --scheduler tcp://127.0.0.1:{port}: no Dask scheduler answered there "
+                                    "within 1 s (")
+    assert "--resume" not in result.output and not out.exists()
 
 
 def test_cli_usage_errors_exit_2(tmp_path):
@@ -634,6 +688,8 @@ def test_flagship_points_equal_fresh_solves_and_their_slates_are_optimal_plans(t
     assert any("their changes add up" in note for note in outcome.manifest["planning"]["notes"])
     summary = pd.read_csv(outcome.summary)
     long = pd.read_csv(outcome.long)
+    rc = long["reduced_cost_usd_per_bbl"].abs()
+    assert ((rc == 0) | (rc >= sweep_engine.ZERO_REDUCED_COST)).all()  # no rounding dust below the tolerance
     origins = [c for c in summary.columns if c.startswith("origin_")]
     for p in (0, 4, 8, 5):
         row = summary.iloc[p]
