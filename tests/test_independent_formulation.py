@@ -424,7 +424,7 @@ def test_each_optimum_is_feasible_for_the_other(both):
 def test_unique_duals_agree(both):
     res, _, mine = both
     compared, binding_compared, kinked = defaultdict(int), defaultdict(int), defaultdict(int)
-    for row, (family, index, coefs, lo, hi) in enumerate(mine.lp.rows):
+    for row, (family, index, _coefs, lo, hi) in enumerate(mine.lp.rows):
         if family not in DUAL_FAMILIES:
             continue
         activity, y = mine.row_value[row], mine.row_dual[row]
