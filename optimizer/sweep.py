@@ -140,7 +140,8 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     solve_seconds, iterations, points_run = 0.0, 0, 0
     finished_points = sum(plan.batches[b][1] - plan.batches[b][0] for b in done)
     bar = _progress_bar(total, finished_points, progress)
-    engine, engine_name = _engine(plan, todo, jobs, scheduler, folder.out)
+    engine_stats: dict[str, float] = {}
+    engine, engine_name = _engine(plan, todo, jobs, scheduler, folder.out, engine_stats)
     try:
         with contextlib.closing(engine):
             for output in engine:
@@ -172,6 +173,8 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
         if bar is not None:
             bar.close()
     timings["solving"] = time.perf_counter() - clock
+    if "cluster_start" in engine_stats:  # part of solving: starting (or joining) the Dask cluster
+        timings["cluster_start"] = engine_stats["cluster_start"]
 
     clock = time.perf_counter()
     header = summary_header(varies, origins)
@@ -270,8 +273,9 @@ def _check_scheduler(scheduler: Any) -> None:
                          "(tcp://HOST:8786), start one with `dask scheduler`, or use --scheduler local.") from None
 
 
-def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path) -> tuple[Any, str]:
-    """The batches' solver, and what it is (for the manifest)."""
+def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path,
+            stats: dict[str, float]) -> tuple[Any, str]:
+    """The batches' solver, and what it is (for the manifest); `stats` gets the cluster's start time."""
     from optimizer.sweep_engine import run_dask, run_pool, run_serial
 
     if not todo:
@@ -279,7 +283,7 @@ def _engine(plan: Any, todo: list[int], jobs: int, scheduler: Any, out: Path) ->
     if scheduler is not None:
         where = f"a LocalCluster of {jobs} worker process(es)" if scheduler == "local" else \
             scheduler if isinstance(scheduler, str) else type(scheduler).__name__
-        return run_dask(plan, todo, scheduler, jobs), f"dask: {where}"
+        return run_dask(plan, todo, scheduler, jobs, stats), f"dask: {where}"
     if jobs > 1 and len(todo) > 1:
         workers = min(jobs, len(todo))
         return run_pool(plan, todo, workers, str(out)), f"process pool of {workers}"
@@ -403,7 +407,7 @@ def _manifest(instance: Any, definition: dict[str, Any], key: str, report: Any, 
               help="Replace what the output folder holds (only results crudeslate wrote; without it a folder that "
                    "holds anything is refused).")
 @click.option("--batch-size", type=click.IntRange(min=1), metavar="N",
-              help="Points per batch (default from the sweep's size; part of the sweep's definition).")
+              help="Points per batch (default from the number of points a scenario; part of the sweep's definition).")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: tuple[str, ...], jobs: int,
           scheduler: str | None, out: str | None, resume: bool, overwrite: bool, batch_size: int | None,
@@ -411,8 +415,9 @@ def sweep(instance: str, varies: tuple[str, ...], zipped: bool, scenario_names: 
     """Solve INSTANCE over a grid of parameter values; write one summary row per point and the slates.
 
     Exit codes: 0 every point optimal; 1 bad input or a bad --vary PATH or SPEC (nothing is solved);
-    2 usage, or an output folder that holds results (--resume, --overwrite or another --out); 3 some points infeasible or unbounded (all results written); 4 solver failure or a lost
-    worker; 130 interrupted (finished points kept: run again with --resume).
+    2 usage, or an output folder that already holds results (--resume, --overwrite or another --out);
+    3 some points infeasible or unbounded (all results written); 4 solver failure or a lost worker;
+    130 interrupted (finished points kept: run again with --resume).
     """
     try:
         outcome = run_sweep(instance, varies, scenario_names, zipped=zipped, jobs=jobs, scheduler=scheduler, out=out,

@@ -409,16 +409,18 @@ def run_pool(plan: Plan, todo: list[int], jobs: int, out: str | None = None, ret
         return
 
 
-def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int) -> Iterator[BatchOutput]:
+def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int,
+             stats: dict[str, float] | None = None) -> Iterator[BatchOutput]:
     """Batches as Dask tasks. `scheduler`: "local" (a LocalCluster of `jobs` single-threaded worker
     processes), a scheduler address, or a cluster object. The plan is scattered to every worker
     once; each worker thread keeps its own HiGHS for it (`solve_batch`). Dask re-runs the batches of
-    a worker that dies."""
+    a worker that dies. `stats` receives the seconds the cluster took to start ("cluster_start")."""
     import logging
 
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
+    tick = time.perf_counter()
     if scheduler == "local":
         # worker processes start with Ctrl-C ignored (they inherit it): the sweep stops them itself, and
         # they do not each print a KeyboardInterrupt traceback
@@ -433,6 +435,8 @@ def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int) -> Iterator
         client = Client(cluster)
     else:
         client = Client(scheduler)
+    if stats is not None:
+        stats["cluster_start"] = time.perf_counter() - tick
     futures = []
     try:
         shared = client.scatter(plan, broadcast=True)

@@ -143,7 +143,8 @@ class LpTemplate:
                 out.append(_number(self.offset_expr) or 0.0)
         return np.asarray(out, dtype=float)
 
-    def _at(self, cells: Sequence[Cell], option: Mapping[ParamKey, float], base: Mapping[ParamKey, float]) -> np.ndarray:
+    def _at(self, cells: Sequence[Cell], option: Mapping[ParamKey, float],
+            base: Mapping[ParamKey, float]) -> np.ndarray:
         self.set_params(option)
         try:
             return self._values(cells)

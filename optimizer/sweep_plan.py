@@ -622,7 +622,6 @@ def plan_sweep(instance: Instance, scenarios: list[str], varies: list[Vary], gri
     options_array = np.full((len(point_options), max(width, 1)), -1, dtype=np.int32)
     for p, chosen in enumerate(point_options):
         options_array[p, :len(chosen)] = chosen
-    n = len(prefixes)
     plan = Plan(
         key=key, templates=templates, point_template=np.asarray(point_template, dtype=np.int32),
         point_options=options_array, point_prefix=prefixes, point_label=labels,

@@ -24,6 +24,8 @@ from optimizer.results import origin_column
 from optimizer.scenarios import resolve
 from optimizer.solve import SlateSolver
 from optimizer.sweep import SweepInterrupted, run_sweep
+from optimizer.sweep_plan import plan_sweep
+from optimizer.sweep_spec import grid_indices, parse_varies
 from optimizer.validate import load_instance, validate
 
 from .conftest import INSTANCES
@@ -807,3 +809,25 @@ def test_a_grid_gets_heat_maps_of_the_margin_and_the_swept_crudes_origin(tmp_pat
         drawn = ax.collections[0].get_array()
         np.testing.assert_allclose(np.ma.filled(drawn, np.nan).reshape(expected.shape), expected)
     plt.close(fig)
+
+
+def test_the_benchmarks_lower_bound_solves_the_sweeps_own_lp():
+    # benchmarks/sweep_benchmark.py: HiGHS alone on the plan's arrays, its cost changes computed apart from
+    # the plan, must reach the sweep's objectives (no timing is asserted: that is the benchmark's job)
+    from benchmarks.sweep_benchmark import LowerBound, varies_for
+
+    vary = varies_for(30)
+    assert vary == ("crudes[origin=Venezuela].differential_usd_per_bbl+=-10:-10:0.5",
+                    "crudes.wcs.differential_usd_per_bbl+=-6:6:0.5")
+    instance = load_instance(FLAGSHIP)
+    varies = parse_varies(vary)
+    grid = grid_indices(varies, False)
+    plan, _, _ = plan_sweep(instance, ["base"], varies, grid, False, 10, "test")
+    crudes = instance.tables["crudes"]
+    bound = LowerBound(plan, [list(crudes.index[crudes["origin"] == "Venezuela"]), ["wcs"]])
+    assert bound.h.getNumCol() == len(plan.templates[0].lp.col_cost)
+    shifts = np.array([[varies[0].values[i], varies[1].values[j]] for i, j in grid])
+    _, objectives, _ = bound.run(shifts, read=True)
+    solver = sweep_engine.BatchSolver(plan)
+    rows = [line.split(",") for b in range(len(plan.batches)) for line in solver.solve(b).summary_csv.splitlines()]
+    np.testing.assert_allclose([float(r[5]) for r in rows], objectives, rtol=1e-9)
