@@ -32,6 +32,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from optimizer.data import ModelData
+    from optimizer.handoff import StandardForm
     from optimizer.solve import SlateSolver
 
 # A bound within this of an end of its validity interval counts as sitting on it (HiGHS feasibility tol x 10).
@@ -97,41 +98,52 @@ def _finite(x: float) -> float:
     return float(x)
 
 
-def _degeneracy(lp: highspy.HighsLp, basis: highspy.HighsBasis, solution: highspy.HighsSolution) -> tuple[int, int]:
+def _degeneracy(lp: StandardForm, basis: highspy.HighsBasis, solution: highspy.HighsSolution) -> tuple[int, int]:
     """(nonbasic columns and rows with a zero reduced cost, basic columns and rows at a bound) of a solve."""
     col_basic = np.array([s == _BASIC for s in basis.col_status])
     row_basic = np.array([s == _BASIC for s in basis.row_status])
     col_dual, row_dual = np.abs(np.asarray(solution.col_dual)), np.abs(np.asarray(solution.row_dual))
-    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    lower, upper = lp.col_lower, lp.col_upper
     fixed_col = lower == upper  # a fixed column has no direction to move in
-    fixed_row = np.asarray(lp.row_lower_) == np.asarray(lp.row_upper_)
+    fixed_row = lp.row_lower == lp.row_upper
     ties = int(np.sum(~col_basic & ~fixed_col & (col_dual <= ZERO_DUAL_TOL))
                + np.sum(~row_basic & ~fixed_row & (row_dual <= ZERO_DUAL_TOL)))
     value, activity = np.asarray(solution.col_value), np.asarray(solution.row_value)
-    row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    row_lower, row_upper = lp.row_lower, lp.row_upper
     at_bound = int(np.sum(col_basic & ((np.abs(value - lower) <= 1e-9) | (np.abs(value - upper) <= 1e-9)))
                    + np.sum(row_basic & ((np.abs(activity - row_lower) <= 1e-9)
                                          | (np.abs(activity - row_upper) <= 1e-9))))
     return ties, at_bound
 
 
-def compute_ranging(solver: SlateSolver) -> Ranging | None:
-    """Ranging of the solver's last optimal solve; None without a basis."""
+# The variables whose cost ranges the results report (the delivered price of a crude at a refinery, the
+# price of a product): ranging every column would keep a tuple per column of the model (some 15 MB at a
+# million nonzeros) that nothing reads.
+REPORTED_COSTS = ("Buy", "Sell")
+
+
+def compute_ranging(solver: SlateSolver, cost_of: tuple[str, ...] = REPORTED_COSTS) -> Ranging | None:
+    """Ranging of the solver's last optimal solve (cost ranges for the variables named in `cost_of`);
+    None without a basis."""
     highs = solver.highs
     assert highs is not None
     status, ranging = highs.getRanging()
     if status != highspy.HighsStatus.kOk:
         return None
-    lp, basis, solution = highs.getLp(), highs.getBasis(), highs.getSolution()
+    # the bounds from the solver's own arrays: highs.getLp() would copy the whole LP, matrix included
+    lp, basis, solution = solver.form, highs.getBasis(), highs.getSolution()
+    assert lp is not None
     # each access to a highspy array property copies the whole array: take them once
     row_status = list(basis.row_status)
     activity = list(solution.row_value)
-    row_lower, row_upper = list(lp.row_lower_), list(lp.row_upper_)
+    row_lower, row_upper = lp.row_lower.tolist(), lp.row_upper.tolist()
     cost_dn, cost_up = list(ranging.col_cost_dn.value_), list(ranging.col_cost_up.value_)
     bound_dn, bound_up = list(ranging.row_bound_dn.value_), list(ranging.row_bound_up.value_)
     out = Ranging()
     out.zero_reduced_costs_off_basis, out.basic_at_bound = _degeneracy(lp, basis, solution)
     for var in solver.variable_columns():
+        if var.name not in cost_of:
+            continue
         out.cost[var.name] = {index: (_finite(cost_dn[j]), _finite(cost_up[j]))
                               for index, j in zip(var.keys, var.columns.tolist())}
     for con in solver.constraint_slices():

@@ -108,6 +108,8 @@ def run_scenarios(instance: Instance, names: list[str], root: Path, single_out: 
         verify = None
         if res.status == OPTIMAL:
             assert res.objective_kusd_per_day is not None
+            if not solver.keep_model:  # the result holds all the tables need: they are built without HiGHS
+                solver.release_highs()
             tables = build_tables(scenario, d, res)
             verify = _self_check_of(d, res.objective_kusd_per_day, fmt)
         else:

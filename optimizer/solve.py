@@ -14,6 +14,7 @@ nonzero), and a single solve has no further use for it. The next `solve` then bu
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import time
 from dataclasses import dataclass, field
@@ -113,6 +114,16 @@ def _solver(time_limit: float | None) -> Highs:
     return opt
 
 
+def _return_freed_memory() -> None:
+    """Hand the C heap's free memory back to the system (glibc's malloc_trim; nothing elsewhere). HiGHS's
+    vectors live on that heap, and glibc keeps what they free for later C allocations only, out of reach of
+    Python's own allocator: without this, letting HiGHS go lowers no peak that comes after it."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _dismantle(model: pyo.ConcreteModel) -> None:
     """Delete the model's components: reference counting then frees most of the model at once."""
     for component in reversed(list(model.component_objects(descend_into=False))):
@@ -167,6 +178,13 @@ class SlateSolver:
                 # what is left sits in reference cycles (a scalar component refers to itself), which only the
                 # collector frees: 0.2 s at a million nonzeros after `_dismantle`, 0.5 s without it
                 gc.collect()
+
+    def release_highs(self) -> None:
+        """Let HiGHS go too (its copy of the LP and its working memory, some 90 MB at a million nonzeros),
+        once a result holds everything read from it; the next solve passes the LP afresh."""
+        self.highs = None
+        self.form = None
+        _return_freed_memory()
 
     def _run(self) -> tuple[str, str, float | None]:
         assert self.highs is not None
