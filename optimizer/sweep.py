@@ -119,6 +119,11 @@ def run_sweep(instance_path: str | Path, vary: list[str] | tuple[str, ...], scen
     try:
         plan, report, origins = plan_sweep(instance, names, varies, grid, zipped, size, key, jobs=jobs,
                                            progress=planning)
+    except KeyboardInterrupt:
+        kept = (f"the {state.saved_batches} batch(es) saved earlier in {target} are kept; run the same command "
+                "with --resume to finish." if continuing and state.saved_batches else
+                "nothing was solved or written; run the command again.")
+        raise SweepInterrupted(f"interrupted while planning, before any solve: {kept}") from None
     finally:
         if planning is not None:
             planning.close()

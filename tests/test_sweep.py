@@ -831,3 +831,18 @@ def test_the_benchmarks_lower_bound_solves_the_sweeps_own_lp():
     solver = sweep_engine.BatchSolver(plan)
     rows = [line.split(",") for b in range(len(plan.batches)) for line in solver.solve(b).summary_csv.splitlines()]
     np.testing.assert_allclose([float(r[5]) for r in rows], objectives, rtol=1e-9)
+
+
+def test_ctrl_c_while_planning_says_nothing_was_written(tmp_path, monkeypatch):
+    from optimizer import sweep_plan
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_plan, "plan_sweep", interrupted)
+    out = tmp_path / "s"
+    with pytest.raises(SweepInterrupted) as stopped:
+        run_sweep(TOY, TOY_GRID, out=out, plots=False)
+    assert str(stopped.value) == ("interrupted while planning, before any solve: nothing was solved or written; run "
+                                  "the command again.")
+    assert not out.exists()
