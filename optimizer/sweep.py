@@ -1,7 +1,7 @@
 """`crudeslate sweep`: many solves over a grid of parameter values, fast, parallel and resumable.
 
     crudeslate sweep INSTANCE --vary PATH OP SPEC [--vary ...] [--zip] [--scenario NAME]...
-                     [--jobs N] [--scheduler ADDRESS|local] [--out DIR] [--resume]
+                     [--jobs N] [--scheduler ADDRESS|local] [--out DIR] [--resume | --overwrite]
 
 The pieces: `sweep_spec` (what the options mean), `sweep_plan` (every point checked, then turned
 into LP changes before any solve), `sweep_lp` (the Pyomo model read into HiGHS arrays once),
