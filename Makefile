@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/core_times.py --write-results
 
 lint: $(STAMP)
-	$(BIN)/ruff check optimizer tests
+	$(BIN)/ruff check optimizer tests benchmarks instances
 
 docs: $(STAMP)
 	$(BIN)/python -m optimizer.docs

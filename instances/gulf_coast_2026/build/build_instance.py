@@ -306,7 +306,8 @@ CRUDES = OrderedDict([
                      "assay": "Merey_Solomon 2015", "marker": "brent", "freight": "venezuela",
                      "tan": (1.0, "E: crude_candidates_lp_summary.csv 'Merey typically ~1; ESTIMATE'")}),
     ("merey16_chv", {"name": "Merey 16 (Chevron-marketed, Petropiar blend)", "origin": "Venezuela",
-                         "operator": "Chevron", "assay": "Merey_Solomon 2015", "marker": "brent", "freight": "venezuela",
+                         "operator": "Chevron", "assay": "Merey_Solomon 2015",
+                         "marker": "brent", "freight": "venezuela",
                          "tan": (1.0, "E: as merey16")}),
     ("boscan", {"name": "Boscan (Chevron JV Petroboscan)", "origin": "Venezuela", "operator": "Chevron",
                     "assay": None, "marker": "brent", "freight": "venezuela",
@@ -340,7 +341,8 @@ CRUDES = OrderedDict([
                              "tan": (0.5, "E: medium/light Maracaibo crude")}),
     ("wcs", {"name": "Western Canadian Select (pipeline)", "origin": "Canada", "operator": "",
                  "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_pipe",
-                 "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
+                 "tan": (0.888,
+                         "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
     ("cold_lake", {"name": "Cold Lake Blend (pipeline)", "origin": "Canada", "operator": "",
                        "assay": "Cold Lake Blend_Solomon", "marker": "wti", "freight": "canada_pipe",
                        "tan": (1.019, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Cold Lake")}),
@@ -355,7 +357,8 @@ CRUDES = OrderedDict([
                  "tan": (0.05, "E: synthetic crude, TAN negligible (candidates file 'n/a (SCO, low)')")}),
     ("wcs_tmx", {"name": "Western Canadian Select via Trans Mountain + tanker", "origin": "Canada", "operator": "",
                      "assay": "Western Canadian Select_Crude Monitor", "marker": "wti", "freight": "canada_tmx",
-                     "tan": (0.888, "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
+                     "tan": (0.888,
+                             "S: canadian_crude_quality_crudemonitor_2021-2023avg.csv Western Canadian Select")}),
     ("maya", {"name": "Maya", "origin": "Mexico", "operator": "Pemex", "assay": "Maya_Solomon 2001", "marker": "wti",
                   "freight": "mexico",
                   "tan": (0.3, "E: candidates TAN 0.3 (RTL crudes table, author-entered, unsourced)")}),
@@ -1061,7 +1064,8 @@ def build(d: Data, out: Path) -> dict:
     for cid in VZ_TIERED:
         av = AVAILABILITY[cid]
         for n, (share, adder) in enumerate(VZ_TIERS, start=1):
-            tiers.append({"crude_id": cid, "tier": n, "volume_kbd": round(av * share, 4), "price_adder_usd_per_bbl": adder,
+            tiers.append({"crude_id": cid, "tier": n, "volume_kbd": round(av * share, 4),
+                                                                          "price_adder_usd_per_bbl": adder,
                               "source": "E: VZ_TIERS (Asian competition for PDVSA barrels; README)"})
     tables["crude_tiers"] = (["crude_id", "tier", "volume_kbd", "price_adder_usd_per_bbl", "source"], tiers)
 
@@ -1097,7 +1101,8 @@ def build(d: Data, out: Path) -> dict:
            source="S: PRELIM cuts LVGO+HVGO")
     for name, lo, hi in VR_CLASSES:
         p = vr_props[name]
-        stream(name.replace("vr_", "vr_raw_"), f"Vacuum residue 525 C+ in atmospheric residue, VR MCR {lo:g}-{hi:g} wt%",
+        stream(name.replace("vr_", "vr_raw_"),
+                            f"Vacuum residue 525 C+ in atmospheric residue, VR MCR {lo:g}-{hi:g} wt%",
                source="S: PRELIM cut VR; class by VR_MCR_wtpct (VR_CLASSES)")
     stream("vgo", "Vacuum gas oil (vacuum unit product)", source="vacuum unit")
     for name, lo, hi in VR_CLASSES:
@@ -1288,7 +1293,7 @@ def build(d: Data, out: Path) -> dict:
         modelled_cd += crude_cd
         coker_cd = cap(site, "coking_kbsd") * CALENDAR_PER_STREAM_DAY
         ratio_c = coker_cd / crude_cd
-        for lo, api_min, api_max, s_max, label in DIET_CLASSES:
+        for lo, api_min, api_max, s_max, label in DIET_CLASSES:  # noqa: B007 (the class found is used below)
             if ratio_c >= lo:
                 break
         refineries.append({
@@ -1326,7 +1331,7 @@ def build(d: Data, out: Path) -> dict:
 
     # active PADD 3 crude capacity (calendar day) for the coverage statement
     active_cd = 0.0
-    for site, (i, r) in by_site.items():
+    for site, (_i, r) in by_site.items():
         note = r["status_note"]
         if any(k in note for k in ("shut", "exclude", "idled")) or site in CLOSED_SITES_UNSOURCED:
             continue
@@ -1399,7 +1404,8 @@ def build(d: Data, out: Path) -> dict:
             if c["freight"] in pipeline_or_local:
                 continue
             f0, fsrc = FREIGHT[c["freight"]]
-            fr.append({"crude_id": cid, "refinery_id": rid, "freight_usd_per_bbl": round(f0 + INLAND_SEABORNE_SURCHARGE, 4),
+            fr.append({"crude_id": cid, "refinery_id": rid,
+                       "freight_usd_per_bbl": round(f0 + INLAND_SEABORNE_SURCHARGE, 4),
                            "source": f"{fsrc} + INLAND_SEABORNE_SURCHARGE {INLAND_SEABORNE_SURCHARGE} (E)"})
     tables["freight"] = (["crude_id", "refinery_id", "freight_usd_per_bbl", "source"], fr)
 
@@ -1438,7 +1444,8 @@ def build(d: Data, out: Path) -> dict:
     for name, (cols, rows) in tables.items():
         write_csv(out, name, cols, rows)
     write_toml(out, prices, modelled_cd, active_cd, extra)
-    return {"tables": tables, "prices": prices, "vr_props": vr_props, "modelled_cd": modelled_cd, "active_cd": active_cd,
+    return {"tables": tables, "prices": prices, "vr_props": vr_props, "modelled_cd": modelled_cd,
+            "active_cd": active_cd,
                 "assays": assays}
 
 
@@ -1532,7 +1539,8 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
              "source": "venezuela_timeline_volumes.csv 2025-07 row"},
     ]
     tariffs_2025 = [
-        {"rule_id": "ieepa_canada_energy_2025", "kind": "tariff", "origin": "Canada", "tariff_pct": IEEPA_CANADA_ENERGY_PCT,
+        {"rule_id": "ieepa_canada_energy_2025", "kind": "tariff", "origin": "Canada",
+         "tariff_pct": IEEPA_CANADA_ENERGY_PCT,
              "description": "IEEPA tariff on Canadian energy at the statutory rate on every barrel (sensitivity: "
                          "in force, USMCA-compliant entries were exempt from 2025-03-07)",
              "source": "logistics_pipelines_freight.csv US tariffs on Canadian energy row"},
@@ -1585,8 +1593,8 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
          drop=vz_2026 + hormuz)
     scen("calibration_2024_hsfo_at_maya_parity",
          f"Sensitivity: calibration_2024 with HSFO at Maya parity (the {HSFO_PREMIUM_OVER_MAYA:g} $/bbl premium of "
-         "May 2025, a month of record-low USGC fuel-oil imports, left out): how much of the 2024 coker idling comes from the "
-         "HSFO price",
+         "May 2025, a month of record-low USGC fuel-oil imports, left out): how much of the 2024 coker idling "
+         "comes from the HSFO price",
          extends="calibration_2024",
          overrides=[f"products.hsfo.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}",
                     f"products.hsfo_export.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}"])
@@ -1608,8 +1616,8 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
          extends="licensed_2026", overrides=extra["coke_uncapped"])
     scen("sour_discounts_narrower_2026",
          f"Sensitivity: licensed_2026 with every sour grade (>= {SOUR_SENSITIVITY_S_MIN:g} %S) "
-         f"{extra['sour_shift']:+.2f} $/bbl dearer: the narrowing of USGC Cold Lake from Feb to May 2025 when Venezuelan and Mexican supply fell, "
-         "as a stand-in for the sour shortage of the Hormuz closure",
+         f"{extra['sour_shift']:+.2f} $/bbl dearer: the narrowing of USGC Cold Lake from Feb to May 2025 when "
+         "Venezuelan and Mexican supply fell, as a stand-in for the sour shortage of the Hormuz closure",
          extends="licensed_2026", overrides=extra["sour_narrower"])
     scen("boscan_high_carbon_class",
          "Sensitivity: Boscan's residue in the high-carbon coker pool (its MCR is borrowed from Bachaquero and "
@@ -1620,7 +1628,7 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
 
 def provenance(result: dict) -> str:
     lines = ["| table | rows | S | S+E | E | other |", "|---|---|---|---|---|---|"]
-    for name, (cols, rows) in result["tables"].items():
+    for name, (_cols, rows) in result["tables"].items():
         n = len(rows)
         cnt = {"S": 0, "S+E": 0, "E": 0, "other": 0}
         for r in rows:
