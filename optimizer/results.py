@@ -69,9 +69,13 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     # one row per (refinery, crude) pair: built column by column (the largest table by far)
     pairs = d.PAIRS
     buy_rc = rc.get("Buy", {})
-    ranges = [_price_range(res, d, r, c, (r, c) in banned and buy[(r, c)] <= ZERO_KBD) for r, c in pairs] \
+    # the delivered cost of every pair once (it also prices each refinery's crude below), as
+    # ModelData.delivered_usd_per_bbl adds it up, without a method call per pair
+    fob, freight, tariff = d.fob_usd_per_bbl, d.freight_usd_per_bbl, d.tariff_usd_per_bbl
+    delivered = [fob[c] + freight[pair] + tariff[pair] for pair in pairs for c in (pair[1],)]
+    delivered_of = dict(zip(pairs, delivered))
+    ranges = _price_ranges(res, d, pairs, [pair in banned and buy[pair] <= ZERO_KBD for pair in pairs]) \
         if res.ranging is not None else None
-    delivered = [d.delivered_usd_per_bbl(r, c) for r, c in pairs]
     slate = pd.DataFrame({
         "refinery_id": [r for r, _ in pairs], "crude_id": [c for _, c in pairs],
         "origin": [d.origin[c] for _, c in pairs], "allowed": [pair not in banned for pair in pairs],
@@ -82,13 +86,11 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
         "tariff_usd_per_bbl": [d.tariff_usd_per_bbl[pair] for pair in pairs],
         "delivered_cost_usd_per_bbl": delivered,
         "reduced_cost_usd_per_bbl": [buy_rc.get(pair, math.nan) for pair in pairs],
-        "delivered_valid_from_usd_per_bbl": [x["delivered_valid_from_usd_per_bbl"] for x in ranges]
-        if ranges is not None else [math.nan] * len(pairs),
-        "delivered_valid_to_usd_per_bbl": [x["delivered_valid_to_usd_per_bbl"] for x in ranges]
-        if ranges is not None else [math.nan] * len(pairs),
+        "delivered_valid_from_usd_per_bbl": ranges[0] if ranges is not None else [math.nan] * len(pairs),
+        "delivered_valid_to_usd_per_bbl": ranges[1] if ranges is not None else [math.nan] * len(pairs),
         # today's price at an end of its range: any move past it changes the plan's basis, and where that
         # change is a tie the volume shown is one of several optimal volumes (crudeslate value gives the range)
-        "price_at_range_end": [_at_range_end(x, price) for x, price in zip(ranges, delivered)]
+        "price_at_range_end": [_at_range_end(lo, hi, price) for lo, hi, price in zip(*ranges, delivered)]
         if ranges is not None else [""] * len(pairs),
     })
 
@@ -153,8 +155,8 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     refinery_rows = []
     for r in d.REFINERIES:
         revenue = sum(sell[(r, p)] * d.product_price_usd_per_bbl[p] for p in d.PRODUCTS)
-        crude_cost = sum(buy[(r, c)] * (d.delivered_usd_per_bbl(r, c) + (d.refinery[r]["crude_unit_cost_usd_per_bbl"]
-                                                                          or 0.0)) for c in d.CRUDES)
+        crude_unit_cost = d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0
+        crude_cost = sum(buy[(r, c)] * (delivered_of[(r, c)] + crude_unit_cost) for c in d.CRUDES)
         # crudes without a tier cost add exact zeros: leaving them out changes no sum
         crude_cost += sum(tier_cost[c] * buy[(r, c)] / bought[c] for c in tiered)
         unit_cost = sum(x * d.unit_cost_usd_per_bbl[(r, u)] for u, x in feeds_at[r])
@@ -221,20 +223,31 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     return tables
 
 
-def _price_range(res: SolveResult, d: ModelData, r: str, c: str, banned: bool = False) -> dict[str, float]:
-    """Delivered-price interval over which the plan stays optimal (objective coefficient = -(price + cost)).
-    A banned pair taking nothing: the plan does not depend on its price at all (-inf to inf)."""
-    if res.ranging is None or (r, c) not in res.ranging.cost.get("Buy", {}):
-        return {"delivered_valid_from_usd_per_bbl": math.nan, "delivered_valid_to_usd_per_bbl": math.nan}
-    if banned:
-        return {"delivered_valid_from_usd_per_bbl": -math.inf, "delivered_valid_to_usd_per_bbl": math.inf}
-    lo, hi = res.ranging.cost["Buy"][(r, c)]
-    unit_cost = d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0
-    return {"delivered_valid_from_usd_per_bbl": -hi - unit_cost, "delivered_valid_to_usd_per_bbl": -lo - unit_cost}
+def _price_ranges(res: SolveResult, d: ModelData, pairs: list[tuple[str, str]],
+                  banned: list[bool]) -> tuple[list[float], list[float]]:
+    """Per pair, the delivered-price interval (from, to) over which the plan stays optimal (the objective
+    coefficient is -(price + crude-unit cost)). A banned pair taking nothing: the plan does not depend on its
+    price at all (-inf to inf)."""
+    assert res.ranging is not None
+    cost = res.ranging.cost.get("Buy", {})
+    unit_cost = {r: d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0 for r in d.REFINERIES}
+    low, high = [], []
+    for pair, ban in zip(pairs, banned):
+        found = cost.get(pair)
+        if found is None:
+            low.append(math.nan)
+            high.append(math.nan)
+        elif ban:
+            low.append(-math.inf)
+            high.append(math.inf)
+        else:
+            lo, hi = found
+            low.append(-hi - unit_cost[pair[0]])
+            high.append(-lo - unit_cost[pair[0]])
+    return low, high
 
 
-def _at_range_end(price_range: dict[str, float], price: float) -> bool:
-    lo, hi = price_range["delivered_valid_from_usd_per_bbl"], price_range["delivered_valid_to_usd_per_bbl"]
+def _at_range_end(lo: float, hi: float, price: float) -> bool:
     tol = 1e-6 * max(1.0, abs(price))
     return bool(abs(price - lo) <= tol or abs(hi - price) <= tol)
 
@@ -308,6 +321,16 @@ def _sums(keys: list[Any], values: Any) -> dict[Any, float]:
     return out
 
 
+def _keys(frame: pd.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    """Rows of some key columns as tuples (the columns taken as lists first: iterating a pandas text column
+    directly costs a lookup per cell, a second at the 80,000-row slate of a million-nonzero model)."""
+    return list(zip(*(frame[c].tolist() for c in columns)))
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> list[float]:
+    return np.asarray(frame[column], dtype=float).tolist()
+
+
 def _tier_cost(d: ModelData, bought: dict[str, float]) -> dict[str, float]:
     """Supply-curve premia of each crude's total, tranches filled cheapest first (what an optimum pays)."""
     tranches: dict[str, list[tuple[float, float]]] = {}
@@ -333,7 +356,7 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
     slate, feeds, blends = tables["slate"], tables["unit_feeds"], tables["blends"]
 
     # crude: the slate against the model's supply, policy and logistics limits; runs against the refineries table
-    buy = dict(zip(zip(slate["refinery_id"], slate["crude_id"]), np.asarray(slate["volume_kbd"], float).tolist()))
+    buy = dict(zip(_keys(slate, "refinery_id", "crude_id"), _numbers(slate, "volume_kbd")))
     absent = [pair for pair in d.PAIRS if pair not in buy]
     if absent or len(buy) != len(d.PAIRS):
         failures.append(f"slate: {len(slate)} rows for {len(d.PAIRS)} refinery-crude pairs"
@@ -386,10 +409,9 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
     outputs: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for (ut, ff, s), y in d.unit_yield.items():
         outputs.setdefault((ut, ff), []).append((s, y))
-    feed_of = _sums(list(zip(feeds["refinery_id"], feeds["unit_id"])), feeds["feed_kbd"])
+    feed_of = _sums(_keys(feeds, "refinery_id", "unit_id"), feeds["feed_kbd"])
     opex = {r: 0.0 for r in d.REFINERIES}
-    for r, u, f, x in zip(feeds["refinery_id"], feeds["unit_id"], feeds["stream_id"],
-                          np.asarray(feeds["feed_kbd"], float).tolist()):
+    for (r, u, f), x in zip(_keys(feeds, "refinery_id", "unit_id", "stream_id"), _numbers(feeds, "feed_kbd")):
         if (r, u) not in d.unit_type:
             failures.append(f"unit_feeds: unit {u} at {r} is not in the model")
             continue
@@ -397,7 +419,7 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
         opex[r] += x * d.unit_cost_usd_per_bbl[(r, u)]
         for s, y in outputs.get((d.unit_type[(r, u)], f), []):
             made[(r, s)] = made.get((r, s), 0.0) + y * x
-    for r, s, x in zip(blends["refinery_id"], blends["stream_id"], np.asarray(blends["volume_kbd"], float).tolist()):
+    for (r, s), x in zip(_keys(blends, "refinery_id", "stream_id"), _numbers(blends, "volume_kbd")):
         used[(r, s)] = used.get((r, s), 0.0) + x
     for r, s in d.BALANCES:
         if _off(made.get((r, s), 0.0), used.get((r, s), 0.0)):
@@ -405,8 +427,7 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
                             f"{used.get((r, s), 0.0):.6f} kb/d")
 
     # units: the units table against unit_feeds and the model's capacities
-    unit_rows = dict(zip(zip(tables["units"]["refinery_id"], tables["units"]["unit_id"]),
-                         np.asarray(tables["units"]["feed_kbd"], float).tolist()))
+    unit_rows = dict(zip(_keys(tables["units"], "refinery_id", "unit_id"), _numbers(tables["units"], "feed_kbd")))
     for key in d.UNITS:
         fed = feed_of.get(key, 0.0)
         if key not in unit_rows:
@@ -420,11 +441,9 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
 
     # products: volumes against the blends, revenue against the model's prices, sales against the market limits
     products = tables["products"]
-    blended = _sums(list(zip(blends["refinery_id"], blends["product_id"])), blends["volume_kbd"])
-    sold = dict(zip(zip(products["refinery_id"], products["product_id"]),
-                    np.asarray(products["volume_kbd"], float).tolist()))
-    shown_revenue = dict(zip(zip(products["refinery_id"], products["product_id"]),
-                             np.asarray(products["revenue_kusd_per_day"], float).tolist()))
+    blended = _sums(_keys(blends, "refinery_id", "product_id"), blends["volume_kbd"])
+    sold = dict(zip(_keys(products, "refinery_id", "product_id"), _numbers(products, "volume_kbd")))
+    shown_revenue = dict(zip(_keys(products, "refinery_id", "product_id"), _numbers(products, "revenue_kusd_per_day")))
     revenue = {r: 0.0 for r in d.REFINERIES}
     coast_sales = {p: 0.0 for p in d.PRODUCTS}
     for r in d.REFINERIES:
@@ -452,9 +471,11 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
     # money: each refinery's revenue, crude cost, operating cost and margin rebuilt from prices x volumes
     tier_cost = _tier_cost(d, bought)
     crude_cost = {r: 0.0 for r in d.REFINERIES}
+    fob, freight, tariff = d.fob_usd_per_bbl, d.freight_usd_per_bbl, d.tariff_usd_per_bbl
+    crude_unit_cost = {r: d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0 for r in d.REFINERIES}
     for (r, c), x in buy.items():
-        if r in crude_cost and (r, c) in d.freight_usd_per_bbl:
-            crude_cost[r] += x * (d.delivered_usd_per_bbl(r, c) + (d.refinery[r]["crude_unit_cost_usd_per_bbl"] or 0.0))
+        if r in crude_cost and (r, c) in freight:  # as ModelData.delivered_usd_per_bbl adds it up
+            crude_cost[r] += x * (fob[c] + freight[(r, c)] + tariff[(r, c)] + crude_unit_cost[r])
             if tier_cost.get(c) and bought[c] > ZERO_KBD:
                 crude_cost[r] += tier_cost[c] * x / bought[c]
     total = 0.0
