@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -11,6 +12,9 @@ from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.instance import BASE_SCENARIO, MANIFEST, Instance, _parse_cell
 from optimizer.paths import apply_override, parse_override
 from optimizer.schema import TABLES_BY_NAME
+
+if TYPE_CHECKING:
+    from optimizer.validate import CheckCache
 
 
 def scenario_names(instance: Instance) -> list[str]:
@@ -135,8 +139,8 @@ def resolve(instance: Instance, scenario: str = BASE_SCENARIO, sets: tuple[str, 
     return result
 
 
-def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO,
-                   sets: tuple[str, ...] | list[str] = ()) -> tuple[Instance | None, list[Problem]]:
+def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO, sets: tuple[str, ...] | list[str] = (),
+                   cache: CheckCache | None = None) -> tuple[Instance | None, list[Problem]]:
     """The scenario resolved and cross-checked (None if it has problems), and every problem: those of its
     changes themselves, then those the checks find in the result, each named with the change that causes it
     (the scenario, possibly one it extends, and the override, policy change or --set), so that a problem
@@ -148,9 +152,9 @@ def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO,
     result = instance.copy()
     for step in steps:
         step.apply(result, problems)
-    found = [p for p in cross_check(result, problems or None) if p not in problems]
+    found = [p for p in cross_check(result, problems or None, cache) if p not in problems]
     if found:
-        base = set(cross_check(instance, [Problem("", "")]))
+        base = set(cross_check(instance, [Problem("", "")], cache))
         found = [p for p in found if p not in base]
     if found:
         # replay the changes one by one: a problem is the doing of the change after which it stays for good
@@ -173,10 +177,14 @@ def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO,
 def check_scenarios(instance: Instance, names: list[str] | tuple[str, ...],
                     sets: tuple[str, ...] | list[str] = ()) -> tuple[dict[str, Instance], list[Problem]]:
     """`check_scenario` for each name: the resolved ones, and the problems of all of them, each once."""
+    from optimizer.validate import CheckCache, cross_check
+
     resolved: dict[str, Instance] = {}
     problems: list[Problem] = []
+    cache = CheckCache(instance)
+    cross_check(instance, [Problem("", "")], cache)  # the base's findings, reused where a scenario leaves tables be
     for name in dict.fromkeys(names):
-        scenario, found = check_scenario(instance, name, sets)
+        scenario, found = check_scenario(instance, name, sets, cache)
         problems.extend(p for p in found if p not in problems)
         if scenario is not None:
             resolved[name] = scenario

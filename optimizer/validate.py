@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from optimizer.data import consumed_streams, fixed_qualities, produced_streams, scope_matches
 from optimizer.errors import InstanceError, Problem
@@ -303,7 +304,28 @@ CHECKS: tuple[tuple[Callable[[Instance], Iterator[Problem]], tuple[str, ...]], .
 )
 
 
-def cross_check(instance: Instance, earlier: list[Problem] | None = None) -> list[Problem]:
+class CheckCache:
+    """What each check found on one instance (the base), for scenarios of it: a check whose tables are all
+    equal to the base's finds what it found there, so it is not run again (an instance with many scenarios,
+    each changing a few cells, is otherwise checked in full once per scenario)."""
+
+    def __init__(self, base: Instance):
+        self.base = base
+        self.found: dict[Any, list[Problem]] = {}
+
+    def reusable(self, instance: Instance, check: Any, reads: tuple[str, ...]) -> list[Problem] | None:
+        if not reads or check not in self.found or instance.bad_cells != self.base.bad_cells:
+            return None
+        for table in reads:
+            mine, base = instance.tables.get(table), self.base.tables.get(table)
+            if mine is not base and (mine is None or base is None or not mine.equals(base)
+                                     or instance.row_origin.get(table) != self.base.row_origin.get(table)):
+                return None
+        return self.found[check]
+
+
+def cross_check(instance: Instance, earlier: list[Problem] | None = None,
+                cache: CheckCache | None = None) -> list[Problem]:
     """Every cross-table problem. After reading problems (`earlier`), a check that trips over the
     damaged cells is skipped rather than allowed to hide the problems already found."""
     problems: list[Problem] = []
@@ -313,7 +335,12 @@ def cross_check(instance: Instance, earlier: list[Problem] | None = None) -> lis
         if not all(instance.readable(table) for table in reads):
             continue
         try:
-            problems.extend(p for p in check(instance) if p not in problems and (p.file, p.row, p.column) not in failed)
+            found = cache.reusable(instance, check, reads) if cache is not None else None
+            if found is None:
+                found = list(check(instance))
+                if cache is not None and instance is cache.base:
+                    cache.found[check] = found
+            problems.extend(p for p in found if p not in problems and (p.file, p.row, p.column) not in failed)
         except (KeyError, TypeError, ValueError):
             if not earlier:
                 raise
