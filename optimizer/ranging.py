@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
+from pyomo.common.gc_manager import PauseGC
 
 if TYPE_CHECKING:
     from optimizer.data import ModelData
@@ -125,6 +126,11 @@ REPORTED_COSTS = ("Buy", "Sell")
 def compute_ranging(solver: SlateSolver, cost_of: tuple[str, ...] = REPORTED_COSTS) -> Ranging | None:
     """Ranging of the solver's last optimal solve (cost ranges for the variables named in `cost_of`);
     None without a basis."""
+    with PauseGC():  # a range per row and reported column, no garbage: a collector's pass over a large model
+        return _compute_ranging(solver, cost_of)  # would cost more than the whole reading
+
+
+def _compute_ranging(solver: SlateSolver, cost_of: tuple[str, ...]) -> Ranging | None:
     highs = solver.highs
     assert highs is not None
     status, ranging = highs.getRanging()
