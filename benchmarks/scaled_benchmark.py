@@ -114,8 +114,12 @@ def highs_alone(mps: Path) -> dict:
     tick = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - tick
-    return {"seconds": seconds, "objective": h.getInfo().objective_function_value,
-            "status": h.modelStatusToString(h.getModelStatus()), "peak_mb": _peak_mb()}
+    peak = _peak_mb()  # the lower bound's memory: the solve's (ranging after it is timed, not counted here)
+    tick = time.perf_counter()
+    h.getRanging()  # `solve` reports HiGHS ranging too: its cost alone, for the like-for-like total
+    ranging = time.perf_counter() - tick
+    return {"seconds": seconds, "ranging_seconds": ranging, "objective": h.getInfo().objective_function_value,
+            "status": h.modelStatusToString(h.getModelStatus()), "peak_mb": peak}
 
 
 FLAGSHIP = ROOT / "instances" / "gulf_coast_2026"
@@ -169,6 +173,11 @@ def targets(rows: list[dict], cli: dict | None) -> list[str]:
     out.append(f"- {big['size']} total {big['total']:.2f} s <= 2 x HiGHS alone ({big['alone']['seconds']:.2f} s; "
                f"{big['solve']:.2f} s inside our run): {mark(big['total'] <= 2 * big['alone']['seconds'])} "
                f"({big['total'] / lower:.2f}x the faster of the two)")
+    if "ranging_seconds" in big["alone"]:  # like for like: HiGHS alone also ranging, as every `solve` reports
+        both = big["alone"]["seconds"] + big["alone"]["ranging_seconds"]
+        out.append(f"- {big['size']} total {big['total']:.2f} s <= 2 x HiGHS alone solving and ranging "
+                   f"({big['alone']['seconds']:.2f} + {big['alone']['ranging_seconds']:.2f} s): "
+                   f"{mark(big['total'] <= 2 * both)} ({big['total'] / both:.2f}x)")
     out.append(f"- {big['size']} peak memory {big['peak_mb']:.0f} MB <= 2 x HiGHS alone's "
                f"{big['alone']['peak_mb']:.0f} MB: {mark(big['peak_mb'] <= 2 * big['alone']['peak_mb'])}")
     if cli:
@@ -206,6 +215,7 @@ def run_sizes(sizes: list[str], repeat: int = 3) -> list[dict]:
         ours.update({key: min(r[key] for r in runs) for key in TIMES})
         ours["peak_mb"] = max(r["peak_mb"] for r in runs)
         ours["alone"] = dict(alone[0], seconds=min(a["seconds"] for a in alone),
+                             ranging_seconds=min(a["ranging_seconds"] for a in alone),
                              peak_mb=max(a["peak_mb"] for a in alone))
         ours["repeat"] = repeat
         ours["total"] = sum(ours[s] for s in STAGES)
