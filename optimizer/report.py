@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import click
@@ -55,7 +56,8 @@ def print_solve(outcome: Outcome) -> None:
         top = ", ".join(f"{r.crude_id} {r.volume_kbd:.1f}" for r in taken.head(TOP_CRUDES).itertuples())
         if len(taken) > TOP_CRUDES:
             top += f", +{len(taken) - TOP_CRUDES} more"
-        rows.append([ref.refinery_id, f"{ref.crude_run_kbd:.1f}", f"{ref.margin_usd_per_bbl:.2f}", top])
+        margin = "-" if math.isnan(ref.margin_usd_per_bbl) else f"{ref.margin_usd_per_bbl:.2f}"  # an idle plant
+        rows.append([ref.refinery_id, f"{ref.crude_run_kbd:.1f}", margin, top or "(idle)"])
     click.echo(_table(["refinery", "run kb/d", "margin $/bbl", "slate kb/d (largest first)"], rows))
 
 
