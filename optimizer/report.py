@@ -184,22 +184,3 @@ def _print_venezuelan_effect(outcomes: list[Outcome], origins: list[str]) -> Non
     click.echo("(same prices, plants and other rules; kb/d by origin: + taken, - displaced by Venezuelan barrels):")
     click.echo(_table(["scenario", "against", "venezuela kb/d", "margin kUSD/d"] + [_origin_label(c) for c in moved],
                       rows))
-
-
-def print_values(values, costs, folder) -> None:
-    """Breakevens and policy costs, the coast rows first."""
-    coast = values[values["refinery_id"] == "coast"]
-    rows = [[v.crude_id, f"{v.volume_kbd:.1f}", f"{v.current_delivered_usd_per_bbl:.2f}",
-             "-" if v.breakeven_usd_per_bbl != v.breakeven_usd_per_bbl else f"{v.breakeven_usd_per_bbl:.2f}",
-             v.direction] for v in coast.itertuples()]
-    click.echo("Coast breakevens (FOB price, parametric):")
-    click.echo(_table(["crude", "kb/d", "price $/bbl", "breakeven $/bbl", "when"], rows))
-    rules = costs[(costs["refinery_id"] == "coast") & (costs["crude_id"] == "")] if len(costs) else costs
-    if len(rules):
-        click.echo("")
-        click.echo("Policy rules, cost to the coast (margin without the rule - with it):")
-        click.echo(_table(["rule", "kind", "kUSD/d", "marginal $/bbl"],
-                          [[r.rule_id, r.kind, f"{r.cost_kusd_per_day:,.1f}",
-                            "-" if r.marginal_value_usd_per_bbl != r.marginal_value_usd_per_bbl
-                            else f"{r.marginal_value_usd_per_bbl:.2f}"] for r in rules.itertuples()]))
-    click.echo(f"written to {folder}")

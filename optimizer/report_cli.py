@@ -49,7 +49,9 @@ def compare(results_a: str, results_b: str, out: str | None, fmt: str) -> None:
         else:
             files = {f"{name}.csv": csv_writer(frame) for name, frame in comparison.tables.items()}
         files["manifest.json"] = json_writer(meta)
-        write_folder_atomic(target, files)
+        # the two input folders are crudeslate's own, so only `protect` stops --out from replacing one
+        write_folder_atomic(target, files, protect=((Path(results_a), "compared results"),
+                                                   (Path(results_b), "compared results")))
     except CrudeSlateError as exc:
         _fail(exc)
     click.echo(lines[0])

@@ -11,7 +11,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ import pandas as pd
 
 from optimizer.errors import CrudeSlateError
 
+# a folder an output must not be, lie in or contain: an instance, or (folder, what it is) for other inputs
+Protected = Path | tuple[Path, str]
 MANIFEST = "manifest.json"
 WORKBOOK = "results.xlsx"
 OPTIMAL = "optimal"
@@ -250,23 +252,26 @@ def _where(out: str | Path, option: str) -> str:
     return f"{option} {out}" if option.startswith("--") else f"{option} {Path(os.path.abspath(out))}"
 
 
-def check_output_place(out: str | Path, protect: tuple[Path, ...] | list[Path] = (),
+def check_output_place(out: str | Path, protect: Sequence[Protected] = (),
                        option: str = "results folder", replaced: bool = True) -> Path:
     """Refuse (OutputError) an output path that is, lies in or contains a `protect` folder (an instance), is a
     link, or cannot be created; and, when it is to be `replaced` whole, one that is or contains the current
     folder. The absolute path otherwise."""
     path = Path(os.path.abspath(out))
     where = _where(out, option)
-    for guarded in protect:
-        guarded = Path(os.path.abspath(guarded)).resolve()
+    for entry in protect:
+        # a folder, an instance; or (folder, what it is) for other inputs, e.g. the results compare reads
+        folder, kind = entry if isinstance(entry, tuple) else (entry, "instance")
+        guarded = Path(os.path.abspath(folder)).resolve()
         real = path.resolve()
-        relation = ("is the instance folder" if real == guarded else
-                    "lies inside the instance folder" if _is_within(real, guarded) else
-                    "contains the instance folder" if _is_within(guarded, real) else None)
+        relation = (f"is the {kind} folder" if real == guarded else
+                    f"lies inside the {kind} folder" if _is_within(real, guarded) else
+                    f"contains the {kind} folder" if _is_within(guarded, real) else None)
         if relation:
-            raise OutputError(f"{where}: {relation} {guarded}; results are never written into or over an "
-                              f"instance. Fix: give an output folder outside {guarded}, e.g. "
-                              f"results/{guarded.name}.")
+            what = "results are never written into or over an instance" if kind == "instance" else \
+                f"output is never written into or over the {kind} it reads"
+            raise OutputError(f"{where}: {relation} {guarded}; {what}. Fix: give an output folder outside "
+                              f"{guarded}, e.g. results/{guarded.name}.")
     cwd = Path.cwd().resolve()
     if replaced and _is_within(cwd, path.resolve()):
         relation = "is the current folder" if path.resolve() == cwd else "contains the current folder"
@@ -286,7 +291,7 @@ def check_output_place(out: str | Path, protect: tuple[Path, ...] | list[Path] =
     return path
 
 
-def check_output_container(out: str | Path, protect: tuple[Path, ...] | list[Path] = (),
+def check_output_container(out: str | Path, protect: Sequence[Protected] = (),
                            option: str = "--out") -> Path:
     """Refuse a folder that is to receive several result folders (never replaced itself) if it may not."""
     path = check_output_place(out, protect, option, replaced=False)
@@ -296,7 +301,7 @@ def check_output_container(out: str | Path, protect: tuple[Path, ...] | list[Pat
     return path
 
 
-def check_output_folder(out: str | Path, protect: tuple[Path, ...] | list[Path] = (),
+def check_output_folder(out: str | Path, protect: Sequence[Protected] = (),
                         option: str = "results folder") -> str:
     """Refuse (OutputError) a folder a command may not replace; else say what is there: 'missing', 'empty' or
     'ours'. `protect`: folders (an instance) the output must not be, lie in, or contain; `option` names
@@ -380,7 +385,7 @@ def _list_files(staging: Path, names: list[str]) -> None:
         path.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def write_folder_atomic(out: Path, files: dict[str, Callable[[Path], None]], protect: tuple[Path, ...] = (),
+def write_folder_atomic(out: Path, files: dict[str, Callable[[Path], None]], protect: Sequence[Protected] = (),
                         verify: Callable[[Path], None] | None = None) -> None:
     """Create folder `out` holding `files` (name -> writer of that path): replaced whole or not at all.
 

@@ -428,3 +428,16 @@ def check_quoted_values_are_unique(lines: list[str], constraints: pd.DataFrame) 
                 assert after.startswith("(value not unique)") or after.startswith("value not unique"), row["limit"]
             else:
                 assert "value not unique" not in after.split(",")[0], row["limit"]
+
+
+@pytest.mark.parametrize("side", ["base", "heavy_banned"])
+def test_compare_never_writes_over_a_folder_it_reads(toy, side):
+    """Both inputs were written by crudeslate, so only the protection of inputs keeps --out from replacing one."""
+    before = sorted(p.name for p in (toy / side).iterdir())
+    result = run("compare", str(toy / "base"), str(toy / "heavy_banned"), "--out", str(toy / side))
+    folder = (toy / side).resolve()
+    assert result.exit_code == 2
+    assert result.output == (f"error: results folder {folder}: is the compared results folder {folder}; output is "
+                             f"never written into or over the compared results it reads. Fix: give an output folder "
+                             f"outside {folder}, e.g. results/{side}.\n")
+    assert sorted(p.name for p in (toy / side).iterdir()) == before
