@@ -453,7 +453,9 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
                    "range of each crude over them).")
     printed = table[table["printed"]] if len(table) else table
     named = list(dict.fromkeys(printed["refinery_id"])) if "refinery_id" in printed else []
-    for r in [r for r in named if r]:  # the refineries of the limits printed, in their order
+    # the refineries of the limits printed, in their order (a limit of no refinery, such as a crude's availability
+    # or a link, has an empty cell: NaN once the rows are a table)
+    for r in [r for r in named if isinstance(r, str) and r]:
         taken = sorted(((res.values["Buy"][(r, c)], c) for c in d.CRUDES if res.values["Buy"][(r, c)] > 1e-6),
                        reverse=True)
         mine = table[(table["refinery_id"] == r) & (table["worth_of_1pct_relaxation_kusd_per_day"]

@@ -245,3 +245,13 @@ def test_the_fast_iis_is_a_conflicting_set_and_says_it_may_not_be_irreducible(tm
     rows = {(s.name, key): s.start + i for s in solver.constraint_slices() for i, key in enumerate(s.keys)}
     found = [rows[(family, index)] for family, index, _ in iis_rows(solver, IIS_FAST)]
     assert found and not _subsystem_feasible(solver, found)
+
+
+def test_a_printed_limit_of_no_refinery_does_not_stop_the_refinery_lines(tmp_path):
+    """The textbook's crude availability (a limit of no refinery) is printed beside the refinery's own limits; the
+    per-refinery lines after the ranking skip it (its empty refinery cell, NaN in the table, once made the command
+    fail with a KeyError)."""
+    result = explain(str(INSTANCES / "textbook_refinery"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "on offer is taken" in result.output
+    assert "At Williams refinery (refinery) (45.0 kb/d: Crude 2 30.0, Crude 1 15.0) the slate is set by:" in result.output
