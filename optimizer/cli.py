@@ -58,6 +58,9 @@ def validate(instance: str) -> None:
     click.echo(f"  {_count(len(t['policies']), 'policy rule')}, {_count(len(t['links']), 'logistics link')}, "
                f"{_count(len(t['crude_tiers']), 'supply tier')}, {_count(len(inst.scenarios) + 1, 'scenario')} "
                f"(base + {len(inst.scenarios)})")
+    if len(t["stream_purchases"]) or len(t["stream_transfers"]):
+        click.echo(f"  {_count(len(t['stream_purchases']), 'stream purchase')}, "
+                   f"{_count(len(t['stream_transfers']), 'stream transfer')}")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

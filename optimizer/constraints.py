@@ -2,8 +2,10 @@
 
 Notation (see the README's notation table): Buy[r,c] crude bought and run (kb/d); Feed[r,u,s] unit
 feed (kb/d); Blend[r,p,s] stream into a product (kb/d); Sell[r,p] product sold (kb/d); TierBuy[c,t]
-barrels of crude c bought in tranche t (kb/d). Every right-hand side and coefficient that data can
-change is a mutable Param, so scenarios and sweeps update the model in place.
+barrels of crude c bought in tranche t (kb/d); StreamBuy[b,r] stream bought under purchase row b at
+refinery r (kb/d); Transfer[x] stream moved by transfer row x from one refinery to another (kb/d).
+Every right-hand side and coefficient that data can change is a mutable Param, so scenarios and sweeps
+update the model in place.
 
 The large families (one term per refinery-crude pair) fetch their Params and Vars into dicts once
 (`_data`) and build their sums straight as Pyomo's LinearExpression of monomials (`_linear`, `_term`):
@@ -148,12 +150,16 @@ def add_sulfur_plant(m: pyo.ConcreteModel, d: ModelData) -> None:
 def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     """stream_balance[r,s]:  used - made = 0, for every intermediate stream s at refinery r   (kb/d)
 
-        sum_u Feed[r,u,s] + sum_p Blend[r,p,s]
-          - sum_c crude_yield[c,s] Buy[r,c] - sum_{u,f} unit_yield[type(u),f,s] Feed[r,u,f] = 0
+        sum_u Feed[r,u,s] + sum_p Blend[r,p,s] + sum_{x: s from r} Transfer[x]
+          - sum_c crude_yield[c,s] Buy[r,c] - sum_{u,f} unit_yield[type(u),f,s] Feed[r,u,f]
+          - sum_{b: s at r} StreamBuy[b,r] - sum_{x: s to r} Transfer[x] = 0
 
-    Streams of kind `loss` have no balance: they leave the plant. Stated as used - made so that the
-    dual (margin per unit rise of the right-hand side, i.e. per barrel of the stream handed to the
-    refinery for free) is the value of the stream at that refinery, in $/bbl.
+    Index: every (refinery, intermediate stream) that the refinery's crude unit or units make, its units or
+    blends use, or a purchase or transfer brings in or sends out. A purchased or received barrel counts as
+    made; a barrel sent to another refinery as used. Streams of kind `loss` have no balance: they leave the
+    plant. Stated as used - made so that the dual (margin per unit rise of the right-hand side, i.e. per
+    barrel of the stream handed to the refinery for free) is the value of the stream at that refinery, in
+    $/bbl.
     """
     made_by_crude: dict[str, list[str]] = {}
     for c, s in d.crude_yield:
@@ -170,15 +176,31 @@ def add_stream_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     blended: dict[str, list[str]] = {}
     for p, s in d.COMPONENTS:
         blended.setdefault(s, []).append(p)
+    bought: dict[tuple[str, str], list[str]] = {}  # (r, s) -> purchase rows
+    for b, r in d.PURCHASE_BUYS:
+        bought.setdefault((r, d.purchase_stream[b]), []).append(b)
+    sent: dict[tuple[str, str], list[str]] = {}  # (r, s) -> transfers out
+    received: dict[tuple[str, str], list[str]] = {}  # (r, s) -> transfers in
+    for x in d.TRANSFERS:
+        s, a, z = d.transfer_route[x]
+        sent.setdefault((a, s), []).append(x)
+        received.setdefault((z, s), []).append(x)
 
     buy, feed, blend = _data(m.Buy), _data(m.Feed), _data(m.Blend)
     crude_yield, unit_yield = _data(m.crude_yield_vol_frac), _data(m.unit_yield_vol_frac)
+    stream_buy, transfer = _data(m.StreamBuy), _data(m.Transfer)
 
     def rule(m, r, s):
         made = _linear(_term(crude_yield[c, s], buy[r, c]) for c in made_by_crude.get(s, [])) + _linear(
             _term(unit_yield[d.unit_type[(r, u)], f, s], feed[r, u, f]) for u, f in made_by_unit.get((r, s), []))
         used = _linear(feed[r, u, s] for u in fed.get((r, s), [])) + _linear(
             blend[r, p, s] for p in blended.get(s, []))
+        # trade terms only where there is trade: a plant without it keeps the very rows it had
+        if (r, s) in bought or (r, s) in received:
+            made = made + _linear([*(stream_buy[b, r] for b in bought.get((r, s), [])),
+                                   *(transfer[x] for x in received.get((r, s), []))])
+        if (r, s) in sent:
+            used = used + _linear(transfer[x] for x in sent[(r, s)])
         if isinstance(made, (int, float)) and isinstance(used, (int, float)):
             return pyo.Constraint.Skip
         return used - made == 0
@@ -332,23 +354,64 @@ def add_policy_rules(m: pyo.ConcreteModel, d: ModelData) -> None:
                                     >= m.rule_volume_kbd[k])
 
 
+def add_stream_purchase_limit(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """stream_purchase_limit[b]:  min_kbd[b] <= sum_{r covered by b} StreamBuy[b,r] <= max_kbd[b]   (kb/d)
+
+    Index: every row of stream_purchases (the upper side only where max_kbd is given). A row names one
+    refinery or, left empty, covers every refinery where the stream has a use; the limits bound the total
+    over those refineries. The dual of the upper side is what one more kb/d on offer is worth ($/bbl: the
+    stream's value where it is bought less its price); of the lower side (a contract minimum), what one kb/d
+    less to take would save.
+    """
+    sites: dict[str, list[str]] = {b: [] for b in d.PURCHASES}
+    for b, r in d.PURCHASE_BUYS:
+        sites[b].append(r)
+    stream_buy = _data(m.StreamBuy)
+
+    def rule(m, b):
+        total = _linear(stream_buy[b, r] for r in sites[b])
+        if d.purchase_max_kbd[b] is None:
+            return total >= m.stream_purchase_min_kbd[b]
+        return pyo.inequality(m.stream_purchase_min_kbd[b], total, m.stream_purchase_max_kbd[b])
+
+    m.stream_purchase_limit = pyo.Constraint(d.PURCHASES, rule=rule)
+
+
+def add_stream_transfer_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """stream_transfer_capacity[x]:  Transfer[x] <= capacity_kbd[x]   (kb/d)
+
+    Index: rows of stream_transfers with a capacity_kbd. The dual is what one more kb/d of the link (pipe,
+    barge slot) between the two refineries is worth, in $/bbl: the stream's value at the receiver less its
+    value at the sender less the transfer's cost.
+    """
+    index = [x for x in d.TRANSFERS if d.transfer_capacity_kbd[x] is not None]
+    m.stream_transfer_capacity = pyo.Constraint(
+        index, rule=lambda m, x: m.Transfer[x] <= m.stream_transfer_capacity_kbd[x])
+
+
 def add_objective(m: pyo.ConcreteModel, d: ModelData) -> None:
     """margin (kUSD/d) = sum_{r,p} price[p] Sell[r,p]
                        - sum_{r,c} (fob[c] + freight[r,c] + tariff[r,c] + crude_unit_cost[r]) Buy[r,c]
                        - sum_{c,t} adder[c,t] TierBuy[c,t] - sum_{r,u,f} unit_cost[r,u] Feed[r,u,f]
+                       - sum_{b,r} stream_price[b] StreamBuy[b,r] - sum_x transfer_cost[x] Transfer[x]
 
     kb/d times $/bbl is thousand $/d. tariff[r,c] = sum of matching tariff rules: pct/100 x fob + $/bbl.
+    A transfer costs only its cost per barrel (charged, in the result tables, to the receiving refinery):
+    the barrels it moves carry no internal price.
     """
     buy, delivered = _data(m.Buy), _data(m.crude_delivered_usd_per_bbl)
     pairs = crudes_by_refinery(d)
-    m.margin = pyo.Objective(
-        expr=_sum(m.product_price_usd_per_bbl[p] * m.Sell[r, p] for r in d.REFINERIES for p in d.PRODUCTS)
-        - _linear(_term(delivered[r, c], buy[r, c]) for r, c in d.PAIRS)
-        - _sum(m.crude_unit_cost_usd_per_bbl[r] * _linear(buy[r, c] for c in pairs[r]) for r in d.REFINERIES)
-        - _sum(m.tier_adder_usd_per_bbl[c, t] * m.TierBuy[c, t] for c, t in d.tiers)
-        - _sum(m.unit_cost_usd_per_bbl[r, u] * m.Feed[r, u, f] for r, u, f in d.UNIT_FEEDS),
-        sense=pyo.maximize,
-    )
+    expr = (_sum(m.product_price_usd_per_bbl[p] * m.Sell[r, p] for r in d.REFINERIES for p in d.PRODUCTS)
+            - _linear(_term(delivered[r, c], buy[r, c]) for r, c in d.PAIRS)
+            - _sum(m.crude_unit_cost_usd_per_bbl[r] * _linear(buy[r, c] for c in pairs[r]) for r in d.REFINERIES)
+            - _sum(m.tier_adder_usd_per_bbl[c, t] * m.TierBuy[c, t] for c, t in d.tiers)
+            - _sum(m.unit_cost_usd_per_bbl[r, u] * m.Feed[r, u, f] for r, u, f in d.UNIT_FEEDS))
+    if d.PURCHASE_BUYS:  # trade terms only where there is trade: the objective of a plant without it is unchanged
+        expr = expr - _linear(_term(m.stream_purchase_price_usd_per_bbl[b], m.StreamBuy[b, r])
+                              for b, r in d.PURCHASE_BUYS)
+    if d.TRANSFERS:
+        expr = expr - _linear(_term(m.stream_transfer_cost_usd_per_bbl[x], m.Transfer[x]) for x in d.TRANSFERS)
+    m.margin = pyo.Objective(expr=expr, sense=pyo.maximize)
 
 
 FAMILIES = (
@@ -363,5 +426,7 @@ FAMILIES = (
     add_crude_supply,
     add_logistics,
     add_policy_rules,
+    add_stream_purchase_limit,
+    add_stream_transfer_capacity,
 )
 

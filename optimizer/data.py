@@ -1,7 +1,7 @@
 """Numbers the model needs, pulled out of a validated instance: sparse index sets and parameters.
 
 No Pyomo here and no file reading. Index letters: r refinery, c crude, s stream, u unit, p product,
-q quality, t tier, l link, k policy rule.
+q quality, t tier, l link, k policy rule; for stream trade, b a purchase row and x a transfer row.
 """
 
 from __future__ import annotations
@@ -85,6 +85,22 @@ class ModelData:
     link_pairs: dict[str, list[tuple[str, str]]]
     rules: dict[str, tuple[str, float, list[tuple[str, str]]]]  # k -> (cap|floor|ban, kbd, pairs)
     notes: dict[str, str] = field(default_factory=dict)
+    # stream trade: purchases b of a stream at the refineries each row covers, transfers x between two refineries
+    PURCHASES: list[str] = field(default_factory=list)
+    PURCHASE_BUYS: list[tuple[str, str]] = field(default_factory=list)  # (b, r)
+    purchase_stream: dict[str, str] = field(default_factory=dict)
+    purchase_price_usd_per_bbl: dict[str, float] = field(default_factory=dict)
+    purchase_min_kbd: dict[str, float] = field(default_factory=dict)
+    purchase_max_kbd: dict[str, float | None] = field(default_factory=dict)
+    TRANSFERS: list[str] = field(default_factory=list)
+    transfer_route: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # x -> (stream, from, to)
+    transfer_cost_usd_per_bbl: dict[str, float] = field(default_factory=dict)
+    transfer_capacity_kbd: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def trades(self) -> bool:
+        """Whether the model buys or moves intermediate streams (the result tables then say so)."""
+        return bool(self.PURCHASES or self.TRANSFERS)
 
     def delivered_usd_per_bbl(self, r: str, c: str) -> float:
         return self.fob_usd_per_bbl[c] + self.freight_usd_per_bbl[(r, c)] + self.tariff_usd_per_bbl[(r, c)]
@@ -170,6 +186,61 @@ def consumed_streams(instance: Instance) -> dict[str, set[str]]:
     return result
 
 
+@dataclass
+class StreamReach:
+    """Where each stream can go and come from once stream trade is counted, per refinery.
+
+    demand[r]: streams with a use at r: a unit feed or blend component there, or a transfer that sends it on
+    to a refinery where it has a use. supply[r]: streams r can have: made there (crude unit, units), bought
+    there, or received from a refinery that has it. covered[b]: the refineries purchase row b may buy at (its
+    refinery, or, left empty, every refinery where the stream has a use). Rows naming an unknown stream or
+    refinery are left out (validation reports them)."""
+
+    demand: dict[str, set[str]]
+    supply: dict[str, set[str]]
+    covered: dict[str, list[str]]
+    transfers: dict[str, tuple[str, str, str]]  # x -> (stream, from, to), known ids only
+
+
+def stream_reach(instance: Instance, made: dict[str, set[str]] | None = None,
+                 used: dict[str, set[str]] | None = None) -> StreamReach:
+    t = instance.tables
+    refineries = list(t["refineries"].index)
+    streams = set(t["streams"].index)
+    made = produced_streams(instance) if made is None else made
+    used = consumed_streams(instance) if used is None else used
+    moves = t["stream_transfers"]
+    transfers = {x: (s, a, b) for x, s, a, b in zip(moves.index, moves["stream_id"], moves["from_refinery_id"],
+                                                    moves["to_refinery_id"])
+                 if s in streams and a in made and b in made}
+    demand = {r: set(used.get(r, ())) for r in refineries}
+    changed = True
+    while changed:  # a stream sent on to where it has a use has a use where it is sent from
+        changed = False
+        for s, a, b in transfers.values():
+            if s in demand[b] and s not in demand[a]:
+                demand[a].add(s)
+                changed = True
+    covered: dict[str, list[str]] = {}
+    buys = t["stream_purchases"]
+    for b, s, r in zip(buys.index, buys["stream_id"], buys["refinery_id"]):
+        if s not in streams or (r and r not in made):
+            continue
+        covered[b] = [r] if r else [q for q in refineries if s in demand[q]]
+    supply = {r: set(made.get(r, ())) for r in refineries}
+    for b, sites in covered.items():
+        for r in sites:
+            supply[r].add(buys.at[b, "stream_id"])
+    changed = True
+    while changed:  # a stream received from a refinery that has it is had where it is received
+        changed = False
+        for s, a, b in transfers.values():
+            if s in supply[a] and s not in supply[b]:
+                supply[b].add(s)
+                changed = True
+    return StreamReach(demand, supply, covered, transfers)
+
+
 def derive(instance: Instance) -> ModelData:
     """Model parameters from a validated instance."""
     t = instance.tables
@@ -215,8 +286,16 @@ def derive(instance: Instance) -> ModelData:
     kinds = t["streams"]["kind"].to_dict()
     made = produced_streams(instance)
     used = consumed_streams(instance)
+    reach = stream_reach(instance, made, used)
+    purchase_rows = t["stream_purchases"]
+    purchases = [b for b in purchase_rows.index if reach.covered.get(b)]
+    purchase_buys = [(b, r) for b in purchases for r in reach.covered[b]]
+    traded = {(r, purchase_rows.at[b, "stream_id"]) for b, r in purchase_buys}
+    for s, a, b in reach.transfers.values():
+        traded.update(((a, s), (b, s)))
     balances = [(r, s) for r in refineries for s in t["streams"].index
-                if kinds[s] == "intermediate" and (s in made[r] or s in used[r])]
+                if kinds[s] == "intermediate" and (s in made[r] or s in used[r] or (r, s) in traded)]
+    transfer_rows = t["stream_transfers"]
 
     products = list(t["products"].index)
     components = [(row["product_id"], row["stream_id"]) for _, row in t["blend_components"].iterrows()]
@@ -283,4 +362,14 @@ def derive(instance: Instance) -> ModelData:
         link_capacity_kbd=t["links"]["capacity_kbd"].astype(float).to_dict(),
         link_pairs=link_pairs,
         rules=rules,
+        PURCHASES=purchases,
+        PURCHASE_BUYS=purchase_buys,
+        purchase_stream={b: purchase_rows.at[b, "stream_id"] for b in purchases},
+        purchase_price_usd_per_bbl={b: float(purchase_rows.at[b, "price_usd_per_bbl"]) for b in purchases},
+        purchase_min_kbd={b: float(purchase_rows.at[b, "min_kbd"]) for b in purchases},
+        purchase_max_kbd={b: _num(purchase_rows.at[b, "max_kbd"]) for b in purchases},
+        TRANSFERS=list(reach.transfers),
+        transfer_route=dict(reach.transfers),
+        transfer_cost_usd_per_bbl={x: float(transfer_rows.at[x, "cost_usd_per_bbl"]) for x in reach.transfers},
+        transfer_capacity_kbd={x: _num(transfer_rows.at[x, "capacity_kbd"]) for x in reach.transfers},
     )

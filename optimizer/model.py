@@ -59,6 +59,11 @@ def param_values(d: ModelData) -> dict[str, dict[Any, float]]:
         "tier_adder_usd_per_bbl": {k: v[1] for k, v in d.tiers.items()},
         "link_capacity_kbd": dict(d.link_capacity_kbd),
         "rule_volume_kbd": {k: v[1] for k, v in d.rules.items()},
+        "stream_purchase_price_usd_per_bbl": dict(d.purchase_price_usd_per_bbl),
+        "stream_purchase_min_kbd": dict(d.purchase_min_kbd),
+        "stream_purchase_max_kbd": {b: _or(v, 0.0) for b, v in d.purchase_max_kbd.items()},
+        "stream_transfer_cost_usd_per_bbl": dict(d.transfer_cost_usd_per_bbl),
+        "stream_transfer_capacity_kbd": {x: _or(v, 0.0) for x, v in d.transfer_capacity_kbd.items()},
     }
 
 
@@ -75,6 +80,8 @@ def structure_key(d: ModelData) -> tuple:
         tuple(sorted((l, tuple(p)) for l, p in d.link_pairs.items())),
         tuple(sorted((k, kind if kind != "ban" else "cap", tuple(p)) for k, (kind, _, p) in d.rules.items())),
         tuple(sorted(d.crude_yield)), tuple(sorted(d.unit_yield)), blanks,
+        tuple(d.PURCHASE_BUYS), tuple(sorted((b, v is None) for b, v in d.purchase_max_kbd.items())),
+        tuple((x, d.transfer_route[x], d.transfer_capacity_kbd[x] is None) for x in d.TRANSFERS),
     )
 
 
@@ -99,6 +106,8 @@ def _build(d: ModelData) -> pyo.ConcreteModel:
     m.Blend = pyo.Var([(r, p, s) for r in d.REFINERIES for p, s in d.COMPONENTS], domain=pyo.NonNegativeReals)
     m.Sell = pyo.Var([(r, p) for r in d.REFINERIES for p in d.PRODUCTS], domain=pyo.NonNegativeReals)
     m.TierBuy = pyo.Var(list(d.tiers), domain=pyo.NonNegativeReals)
+    m.StreamBuy = pyo.Var(d.PURCHASE_BUYS, domain=pyo.NonNegativeReals)
+    m.Transfer = pyo.Var(d.TRANSFERS, domain=pyo.NonNegativeReals)
 
     for add_family in constraints.FAMILIES:
         add_family(m, d)
@@ -143,4 +152,6 @@ CONSTRAINT_INDEX: dict[str, tuple[str, ...]] = {
     "link_capacity": ("link_id",),
     "policy_cap": ("rule_id",),
     "policy_floor": ("rule_id",),
+    "stream_purchase_limit": ("purchase_id",),
+    "stream_transfer_capacity": ("transfer_id",),
 }

@@ -28,7 +28,8 @@ OPTIMAL = "optimal"
 COAST = "coast"  # refinery_id of rows that total every refinery
 # Columns read as text whatever they hold (a tier "1" stays "1"; an empty index cell stays "").
 ID_COLUMNS = ("scenario", "refinery_id", "crude_id", "origin", "unit_id", "unit_type", "stream_id", "product_id",
-              "ref_product_id", "quality_id", "tier", "link_id", "rule_id", "family", "status")
+              "ref_product_id", "quality_id", "tier", "link_id", "rule_id", "family", "status", "purchase_id",
+              "transfer_id", "from_refinery_id", "to_refinery_id")
 # The tables `compare` and `report` read, with the columns they rely on.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "summary": ("scenario", "status", "objective_kusd_per_day", "crude_run_kbd"),
@@ -42,6 +43,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
                    "margin_kusd_per_day"),
     "constraints": ("family", "body", "lower", "upper", "slack", "dual"),
 }
+# Tables a folder holds only when its instance trades intermediate streams; read when they are there.
+OPTIONAL_TABLES = ("stream_purchases", "stream_transfers")
 
 
 class ResultsError(CrudeSlateError):
@@ -125,7 +128,7 @@ def load_results(folder: str | Path) -> CaseResults:
 
         tables = {name: _text_ids(frame) for name, frame in read_workbook(path / WORKBOOK).items()}
     else:
-        for name in REQUIRED_COLUMNS:
+        for name in (*REQUIRED_COLUMNS, *OPTIONAL_TABLES):
             if (path / f"{name}.csv").is_file():
                 tables[name] = _read_csv(path / f"{name}.csv")
     missing = [name for name in REQUIRED_COLUMNS if name not in tables]

@@ -26,6 +26,15 @@ from optimizer.solve import SELF_CHECK_TOL_KBD, SolveResult
 ZERO_KBD = 1e-9  # volumes below this print as 0 (HiGHS leaves dust of this size at bounds)
 INDEX_COLUMNS = ("refinery_id", "crude_id", "unit_id", "stream_id", "product_id", "ref_product_id", "quality_id",
                  "tier", "link_id", "rule_id")
+# Index columns of the stream-trade families: constraints.csv has them only when the instance trades streams, so
+# the tables of an instance without trade are what they were before trade was modelled.
+TRADE_INDEX_COLUMNS = ("purchase_id", "transfer_id")
+# Result tables of stream trade, each written when the instance has rows in the input table of that name.
+TRADE_TABLES = ("stream_purchases", "stream_transfers")
+# refineries.csv columns of stream trade (when the instance trades): purchases at the refinery's gate, and the cost
+# of the transfers it receives (the barrels moved carry no internal price: a transfer costs its cost only, charged
+# to the receiving refinery).
+TRADE_COST_COLUMNS = ("stream_purchase_cost_kusd_per_day", "stream_transfer_cost_kusd_per_day")
 
 
 class SelfCheckError(CrudeSlateError):
@@ -152,6 +161,8 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     feeds_at: dict[str, list[tuple[str, float]]] = {r: [] for r in d.REFINERIES}
     for (rr, u, _), x in feeds.items():
         feeds_at[rr].append((u, x))
+    trade = _trade_tables(d, res) if d.trades else {}
+    purchase_cost, transfer_cost = _trade_costs(d, trade)
     refinery_rows = []
     for r in d.REFINERIES:
         revenue = sum(sell[(r, p)] * d.product_price_usd_per_bbl[p] for p in d.PRODUCTS)
@@ -162,7 +173,7 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
         unit_cost = sum(x * d.unit_cost_usd_per_bbl[(r, u)] for u, x in feeds_at[r])
         margin = revenue - crude_cost - unit_cost
         mass = sum(buy[(r, c)] * d.sg[c] for c in d.CRUDES)
-        refinery_rows.append({
+        row = {
             "refinery_id": r, "crude_run_kbd": run[r],
             "crude_capacity_kbd": d.refinery[r]["crude_capacity_kbd"],
             "slate_api_deg": api_from_sg(mass / run[r]) if run[r] > ZERO_KBD else math.nan,
@@ -170,18 +181,23 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
             if mass > ZERO_KBD else math.nan,
             "revenue_kusd_per_day": revenue, "crude_cost_kusd_per_day": crude_cost,
             "operating_cost_kusd_per_day": unit_cost,
-            "margin_usd_per_bbl": margin / run[r] if run[r] > ZERO_KBD else math.nan,
-            "margin_kusd_per_day": margin,
-        })
+        }
+        if d.trades:
+            margin -= purchase_cost[r] + transfer_cost[r]
+            row.update(zip(TRADE_COST_COLUMNS, (purchase_cost[r], transfer_cost[r])))
+        row.update({"margin_usd_per_bbl": margin / run[r] if run[r] > ZERO_KBD else math.nan,
+                    "margin_kusd_per_day": margin})
+        refinery_rows.append(row)
     refineries = pd.DataFrame(refinery_rows)
 
     constraint_rows = []
     sums = _plan_sums(d, res)
+    index_columns = (*INDEX_COLUMNS, *TRADE_INDEX_COLUMNS) if d.trades else INDEX_COLUMNS
     for family, index_names in CONSTRAINT_INDEX.items():
         for index, row in res.constraint_rows.get(family, {}).items():
             keys = index if isinstance(index, tuple) else (index,)
             entry: dict[str, Any] = {"family": family}
-            entry.update({name: "" for name in INDEX_COLUMNS})
+            entry.update({name: "" for name in index_columns})
             entry.update(dict(zip(index_names, keys)))
             body, lower, upper = row
             slack = min(body - lower if lower is not None else math.inf,
@@ -192,7 +208,7 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
             entry.update(_row_range(res, family, index))
             entry.update(_limit_columns(d, res, sums, family, index, entry["dual"]))
             constraint_rows.append(entry)
-    constraints = pd.DataFrame(constraint_rows, columns=["family", *INDEX_COLUMNS, "body", "lower", "upper",
+    constraints = pd.DataFrame(constraint_rows, columns=["family", *index_columns, "body", "lower", "upper",
                                                          "slack", "dual", "binding_side", "bound_valid_from",
                                                          "bound_valid_to", "dual_unique", "degenerate_side",
                                                          "limit_value", "limit_unit", "marginal_value_per_limit_unit",
@@ -217,10 +233,64 @@ def _build_tables(instance: Instance, d: ModelData, res: SolveResult) -> dict[st
     summary = pd.DataFrame([summary_row])
 
     tables = {"summary": summary, "slate": slate, "units": units, "unit_feeds": unit_feeds, "blends": blends,
-              "products": products, "refineries": refineries, "constraints": constraints}
+              "products": products, "refineries": refineries, "constraints": constraints, **trade}
     for frame in tables.values():
         frame.insert(0, "scenario", scenario)
     return tables
+
+
+def _trade_tables(d: ModelData, res: SolveResult) -> dict[str, pd.DataFrame]:
+    """stream_purchases (one row per purchase row and refinery it covers) and stream_transfers (one row per transfer
+    row), each when the instance has rows of that table. A stream's value at a refinery is its balance dual there."""
+    v, rc, duals = res.values, res.reduced_costs, res.duals
+    value = duals.get("stream_balance", {})
+    tables = {}
+    if d.PURCHASES:
+        bought = {k: _clean(x) for k, x in v["StreamBuy"].items()}
+        buy_rc = rc.get("StreamBuy", {})
+        tables["stream_purchases"] = pd.DataFrame([{
+            "purchase_id": b, "refinery_id": r, "stream_id": d.purchase_stream[b], "volume_kbd": bought[(b, r)],
+            "price_usd_per_bbl": d.purchase_price_usd_per_bbl[b],
+            "cost_kusd_per_day": bought[(b, r)] * d.purchase_price_usd_per_bbl[b],
+            "stream_value_usd_per_bbl": value.get((r, d.purchase_stream[b]), math.nan),
+            "reduced_cost_usd_per_bbl": buy_rc.get((b, r), math.nan),
+        } for b, r in d.PURCHASE_BUYS], columns=["purchase_id", "refinery_id", "stream_id", "volume_kbd",
+                                                 "price_usd_per_bbl", "cost_kusd_per_day", "stream_value_usd_per_bbl",
+                                                 "reduced_cost_usd_per_bbl"])
+    if d.TRANSFERS:
+        moved = {k: _clean(x) for k, x in v["Transfer"].items()}
+        move_rc, capacity_dual = rc.get("Transfer", {}), duals.get("stream_transfer_capacity", {})
+        rows = []
+        for x in d.TRANSFERS:
+            s, a, z = d.transfer_route[x]
+            capacity = d.transfer_capacity_kbd[x]
+            rows.append({
+                "transfer_id": x, "stream_id": s, "from_refinery_id": a, "to_refinery_id": z, "volume_kbd": moved[x],
+                "cost_usd_per_bbl": d.transfer_cost_usd_per_bbl[x],
+                "capacity_kbd": math.nan if capacity is None else capacity,
+                "cost_kusd_per_day": moved[x] * d.transfer_cost_usd_per_bbl[x],
+                "marginal_value_usd_per_bbl": capacity_dual.get(x, 0.0 if capacity is None and res.duals else math.nan),
+                "reduced_cost_usd_per_bbl": move_rc.get(x, math.nan),
+            })
+        tables["stream_transfers"] = pd.DataFrame(rows, columns=[
+            "transfer_id", "stream_id", "from_refinery_id", "to_refinery_id", "volume_kbd", "cost_usd_per_bbl",
+            "capacity_kbd", "cost_kusd_per_day", "marginal_value_usd_per_bbl", "reduced_cost_usd_per_bbl"])
+    return tables
+
+
+def _trade_costs(d: ModelData, trade: dict[str, pd.DataFrame]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per refinery: what its stream purchases cost, and what the transfers it receives cost (kUSD/d)."""
+    purchase = {r: 0.0 for r in d.REFINERIES}
+    transfer = {r: 0.0 for r in d.REFINERIES}
+    if "stream_purchases" in trade:
+        frame = trade["stream_purchases"]
+        for r, cost in zip(frame["refinery_id"].tolist(), frame["cost_kusd_per_day"].tolist()):
+            purchase[r] += cost
+    if "stream_transfers" in trade:
+        frame = trade["stream_transfers"]
+        for r, cost in zip(frame["to_refinery_id"].tolist(), frame["cost_kusd_per_day"].tolist()):
+            transfer[r] += cost
+    return purchase, transfer
 
 
 def _price_ranges(res: SolveResult, d: ModelData, pairs: list[tuple[str, str]],
@@ -298,14 +368,15 @@ def status_summary(instance: Instance, res: SolveResult) -> pd.DataFrame:
                           "solve_seconds": res.solve_seconds, "simplex_iterations": res.iterations}])
 
 
-# The tables the self-check reads back from the written folder.
+# The tables the self-check reads back from the written folder (and the stream-trade tables where written).
 CHECKED_TABLES = ("summary", "slate", "units", "unit_feeds", "blends", "products", "refineries")
 
 
 def self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
-    """Rebuild from the result tables (as written, read back) every stream balance, unit load, crude run,
-    product volume and the margin (prices x volumes from the model's data), and hold them against the model's
-    limits, the tables' own totals and the solver's objective; return every disagreement."""
+    """Rebuild from the result tables (as written, read back) every stream balance (stream purchases and
+    transfers included), unit load, crude run, product volume and the margin (prices x volumes from the model's
+    data), and hold them against the model's limits, the tables' own totals and the solver's objective; return
+    every disagreement."""
     with PauseGC():
         return _self_check(d, tables, objective)
 
@@ -345,6 +416,75 @@ def _tier_cost(d: ModelData, bought: dict[str, float]) -> dict[str, float]:
             left -= take
         cost[c] = total
     return cost
+
+
+def _check_trade(d: ModelData, tables: dict[str, pd.DataFrame], made: dict[tuple[str, str], float],
+                 used: dict[tuple[str, str], float], failures: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Stream purchases and transfers read back: add their barrels to the balances (bought and received made,
+    sent used), hold them against the model's limits and their cost columns against the model's prices, and
+    return per refinery what the purchases cost and what the transfers it receives cost (from prices x volumes)."""
+    tol = SELF_CHECK_TOL_KBD
+    purchase_cost = {r: 0.0 for r in d.REFINERIES}
+    transfer_cost = {r: 0.0 for r in d.REFINERIES}
+    if d.PURCHASES:
+        frame = tables.get("stream_purchases")
+        if frame is None:
+            failures.append("the result table stream_purchases was not written")
+        else:
+            keys = _keys(frame, "purchase_id", "refinery_id")
+            volume = dict(zip(keys, _numbers(frame, "volume_kbd")))
+            shown_cost = dict(zip(keys, _numbers(frame, "cost_kusd_per_day")))
+            totals = {b: 0.0 for b in d.PURCHASES}
+            for b, r in d.PURCHASE_BUYS:
+                if (b, r) not in volume:
+                    failures.append(f"stream_purchases: no row for purchase {b} at {r}")
+                    continue
+                x, price, s = volume[(b, r)], d.purchase_price_usd_per_bbl[b], d.purchase_stream[b]
+                made[(r, s)] = made.get((r, s), 0.0) + x
+                totals[b] += x
+                purchase_cost[r] += x * price
+                if _off(shown_cost[(b, r)], x * price):
+                    failures.append(f"stream_purchases: cost of {b} at {r} is {shown_cost[(b, r)]:.6f} kUSD/d, "
+                                    f"{x:.6f} kb/d x {price:g} $/bbl is {x * price:.6f}")
+            if len(volume) != len(d.PURCHASE_BUYS):
+                failures.append(f"stream_purchases: {len(frame)} rows for {len(d.PURCHASE_BUYS)} purchase-refinery "
+                                "pairs")
+            for b, total in totals.items():
+                low, high = d.purchase_min_kbd[b], d.purchase_max_kbd[b]
+                if total < low - tol or (high is not None and total > high + tol):
+                    failures.append(f"purchase {b}: {total:.6f} kb/d bought, outside {low:g}-"
+                                    f"{'no limit' if high is None else f'{high:g}'} kb/d")
+    if d.TRANSFERS:
+        frame = tables.get("stream_transfers")
+        if frame is None:
+            failures.append("the result table stream_transfers was not written")
+        else:
+            ids = frame["transfer_id"].tolist()
+            volume = dict(zip(ids, _numbers(frame, "volume_kbd")))
+            shown_cost = dict(zip(ids, _numbers(frame, "cost_kusd_per_day")))
+            routes = dict(zip(ids, _keys(frame, "stream_id", "from_refinery_id", "to_refinery_id")))
+            for x in d.TRANSFERS:
+                if x not in volume:
+                    failures.append(f"stream_transfers: no row for transfer {x}")
+                    continue
+                s, a, z = d.transfer_route[x]
+                if routes[x] != (s, a, z):
+                    failures.append(f"stream_transfers: transfer {x} moves {routes[x][0]} from {routes[x][1]} to "
+                                    f"{routes[x][2]}; the model moves {s} from {a} to {z}")
+                moved, cost = volume[x], d.transfer_cost_usd_per_bbl[x]
+                used[(a, s)] = used.get((a, s), 0.0) + moved
+                made[(z, s)] = made.get((z, s), 0.0) + moved
+                transfer_cost[z] += moved * cost
+                if _off(shown_cost[x], moved * cost):
+                    failures.append(f"stream_transfers: cost of {x} is {shown_cost[x]:.6f} kUSD/d, {moved:.6f} kb/d x "
+                                    f"{cost:g} $/bbl is {moved * cost:.6f}")
+                capacity = d.transfer_capacity_kbd[x]
+                if moved < -tol or (capacity is not None and moved > capacity + tol):
+                    failures.append(f"transfer {x}: {moved:.6f} kb/d moved, capacity "
+                                    f"{'none' if capacity is None else f'{capacity:g}'} kb/d")
+            if len(volume) != len(d.TRANSFERS):
+                failures.append(f"stream_transfers: {len(frame)} rows for {len(d.TRANSFERS)} transfers")
+    return purchase_cost, transfer_cost
 
 
 def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float) -> list[str]:
@@ -421,6 +561,7 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
             made[(r, s)] = made.get((r, s), 0.0) + y * x
     for (r, s), x in zip(_keys(blends, "refinery_id", "stream_id"), _numbers(blends, "volume_kbd")):
         used[(r, s)] = used.get((r, s), 0.0) + x
+    trade_cost = _check_trade(d, tables, made, used, failures) if d.trades else None
     for r, s in d.BALANCES:
         if _off(made.get((r, s), 0.0), used.get((r, s), 0.0)):
             failures.append(f"stream {s} at {r}: made {made.get((r, s), 0.0):.6f} kb/d, used "
@@ -481,12 +622,17 @@ def _self_check(d: ModelData, tables: dict[str, pd.DataFrame], objective: float)
     total = 0.0
     for r in d.REFINERIES:
         margin = revenue[r] - crude_cost[r] - opex[r]
+        money = [("revenue_kusd_per_day", revenue[r]), ("crude_cost_kusd_per_day", crude_cost[r]),
+                 ("operating_cost_kusd_per_day", opex[r])]
+        if trade_cost is not None:
+            purchases, transfers = trade_cost[0][r], trade_cost[1][r]
+            margin -= purchases + transfers
+            money += list(zip(TRADE_COST_COLUMNS, (purchases, transfers)))
         total += margin
         if r not in refineries.index:
             continue
-        for column, rebuilt in (("revenue_kusd_per_day", revenue[r]), ("crude_cost_kusd_per_day", crude_cost[r]),
-                                ("operating_cost_kusd_per_day", opex[r]), ("margin_kusd_per_day", margin)):
-            shown = float(refineries.at[r, column])
+        for column, rebuilt in (*money, ("margin_kusd_per_day", margin)):
+            shown = float(refineries.at[r, column]) if column in refineries.columns else math.nan
             if _off(shown, rebuilt):
                 failures.append(f"refineries: {column} at {r} is {shown:.6f}, prices x volumes give {rebuilt:.6f}")
     if _off(total, objective):

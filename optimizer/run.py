@@ -13,6 +13,7 @@ from optimizer.errors import InstanceError
 from optimizer.instance import Instance
 from optimizer.results import (
     CHECKED_TABLES,
+    TRADE_TABLES,
     SelfCheckError,
     build_tables,
     manifest,
@@ -149,8 +150,9 @@ def read_back(folder: Path, fmt: str) -> dict[str, pd.DataFrame]:
         from optimizer.xlsx_report import read_workbook
 
         sheets = read_workbook(folder / WORKBOOK)
-        return {name: _text_ids(sheets[name]) for name in CHECKED_TABLES if name in sheets}
-    return {name: _read_csv(folder / f"{name}.csv") for name in CHECKED_TABLES if (folder / f"{name}.csv").is_file()}
+        return {name: _text_ids(sheets[name]) for name in (*CHECKED_TABLES, *TRADE_TABLES) if name in sheets}
+    return {name: _read_csv(folder / f"{name}.csv") for name in (*CHECKED_TABLES, *TRADE_TABLES)
+            if (folder / f"{name}.csv").is_file()}
 
 
 def write_lp_file(model, path: Path) -> None:

@@ -367,6 +367,48 @@ TABLES: tuple[Table, ...] = (
             _source(),
         ),
     ),
+    Table(
+        "stream_purchases",
+        "Intermediate streams bought in (imported resid as coker feed, VGO as FCC feed): the stream enters the "
+        "refinery's balance as if its own units had made it. `max_kbd` and `min_kbd` bound the total over the "
+        "refineries the row covers.",
+        ("purchase_id",),
+        (
+            Column("purchase_id", "id", "Purchase row identifier.", required=True),
+            Column("stream_id", "id", "Stream bought (an intermediate stream).", required=True,
+                   ref=("streams", "stream_id")),
+            Column("refinery_id", "id", "Refinery that may buy; empty = any refinery with a use for the stream (a "
+                   "unit that takes it, a product that blends it, a transfer that sends it on).",
+                   ref=("refineries", "refinery_id")),
+            Column("price_usd_per_bbl", "number", "Delivered price (at the refinery's gate).", required=True,
+                   minimum=0),
+            Column("min_kbd", "number", "Least that must be bought (a term contract), all covered refineries "
+                   "together.", default=0.0, minimum=0),
+            Column("max_kbd", "number", "Most that can be bought, all covered refineries together; empty = no "
+                   "limit.", minimum=0),
+            _source(),
+        ),
+    ),
+    Table(
+        "stream_transfers",
+        "Intermediate streams passed from one refinery to another (residue to a sister plant's coker): the "
+        "barrels leave the sender's balance and enter the receiver's at the transfer's cost, charged to the "
+        "receiver; they carry no internal price.",
+        ("transfer_id",),
+        (
+            Column("transfer_id", "id", "Transfer row identifier.", required=True),
+            Column("stream_id", "id", "Stream moved (an intermediate stream).", required=True,
+                   ref=("streams", "stream_id")),
+            Column("from_refinery_id", "id", "Refinery that sends it.", required=True,
+                   ref=("refineries", "refinery_id")),
+            Column("to_refinery_id", "id", "Refinery that receives it.", required=True,
+                   ref=("refineries", "refinery_id")),
+            Column("cost_usd_per_bbl", "number", "Cost of moving a barrel (pipeline tariff, barge freight).",
+                   default=0.0, minimum=0),
+            Column("capacity_kbd", "number", "Most that can be moved; empty = no limit.", minimum=0),
+            _source(),
+        ),
+    ),
 )
 
 TABLES_BY_NAME = {table.name: table for table in TABLES}

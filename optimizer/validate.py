@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from optimizer.data import consumed_streams, fixed_qualities, produced_streams, scope_matches
+from optimizer.data import consumed_streams, fixed_qualities, produced_streams, scope_matches, stream_reach
 from optimizer.errors import InstanceError, Problem
 from optimizer.instance import Instance, read_instance_collecting
 from optimizer.schema import TABLES
@@ -127,6 +127,7 @@ def check_min_max(instance: Instance) -> Iterator[Problem]:
     yield from _min_max(instance, "product_limits", "min_sales_kbd", "max_sales_kbd")
     yield from _min_max(instance, "blend_specs", "min_value", "max_value")
     yield from _min_max(instance, "product_ratios", "min_ratio", "max_ratio")
+    yield from _min_max(instance, "stream_purchases", "min_kbd", "max_kbd")
     for table, low, high in (("blend_specs", "min_value", "max_value"), ("product_ratios", "min_ratio", "max_ratio")):
         frame = instance.tables[table]
         for key, lo, hi in zip(frame.index, frame[low], frame[high]):
@@ -172,20 +173,76 @@ def check_stream_flow(instance: Instance) -> Iterator[Problem]:
     kinds = instance.tables["streams"]["kind"].to_dict()
     made = produced_streams(instance)
     used = consumed_streams(instance)
-    anywhere = set().union(*made.values()) if made else set()
+    reach = stream_reach(instance, made, used)  # a transfer to a refinery that uses it is a use; a purchase a source
+    anywhere = set().union(*reach.supply.values()) if reach.supply else set()
     for r in instance.tables["refineries"].index:
-        for s in sorted(made[r] - used[r]):
+        for s in sorted(made[r] - reach.demand[r]):
             if kinds.get(s) == "intermediate":
                 yield _problem(instance, "refineries", r, "refinery_id", r,
-                               f"makes stream {s!r} but nothing at this refinery uses it (no unit feed, no blend).",
-                               f"add a unit that takes {s} or a product that blends it, or make {s} a 'loss' stream.")
+                               f"makes stream {s!r} but nothing at this refinery uses it (no unit feed, no blend, "
+                               "no transfer to a refinery that uses it).",
+                               f"add a unit that takes {s} or a product that blends it, send it to a refinery that "
+                               f"does (stream_transfers), or make {s} a 'loss' stream.")
     for s in kinds:
         if s not in anywhere:
             consumers = any(s in used[r] for r in used)
             if consumers:
                 yield _problem(instance, "streams", s, "stream_id", s,
-                               "is used (unit feed or blend component) but no crude or unit makes it.",
-                               "add it to crude_yields or unit_yields, or remove the rows that use it.")
+                               "is used (unit feed or blend component) but no crude or unit makes it and no "
+                               "refinery buys it.",
+                               "add it to crude_yields or unit_yields, offer it in stream_purchases, or remove the "
+                               "rows that use it.")
+
+
+def check_stream_trade(instance: Instance) -> Iterator[Problem]:
+    """Purchases and transfers of intermediate streams: each barrel must have a balance to enter and a use."""
+    t = instance.tables
+    kinds = t["streams"]["kind"].to_dict()
+    refineries = set(t["refineries"].index)
+    reach = stream_reach(instance)
+    buys = t["stream_purchases"]
+    for b, s, r in zip(buys.index, buys["stream_id"], buys["refinery_id"]):
+        if s not in kinds or (r and r not in refineries):
+            continue  # an unknown id: check_references says so
+        if kinds[s] == "loss":
+            yield _problem(instance, "stream_purchases", b, "stream_id", s,
+                           "names a stream of kind 'loss', which leaves the plant and has no balance to buy into.",
+                           f"buy an intermediate stream, or make {s} an intermediate stream in streams.csv.")
+        elif r and s not in reach.demand[r]:
+            yield _problem(instance, "stream_purchases", b, "refinery_id", r,
+                           f"buys stream {s!r} at {r}, where nothing uses it (no unit takes it, no product blends "
+                           "it, no transfer sends it on to a refinery that does).",
+                           f"buy it at a refinery with a unit or blend that takes {s}, add one at {r}, or leave "
+                           "refinery_id empty to offer it to every refinery that can use it.")
+        elif not r and not reach.covered.get(b):
+            yield _problem(instance, "stream_purchases", b, "stream_id", s,
+                           f"offers stream {s!r} to any refinery, but no refinery uses it (no unit takes it, no "
+                           "product blends it).",
+                           f"add a unit or blend component that takes {s}, or delete the row.")
+    moves = t["stream_transfers"]
+    for x, s, a, z in zip(moves.index, moves["stream_id"], moves["from_refinery_id"], moves["to_refinery_id"]):
+        if s not in kinds or a not in refineries or z not in refineries:
+            continue  # an unknown id: check_references says so
+        if a == z:
+            yield _problem(instance, "stream_transfers", x, "to_refinery_id", z,
+                           "sends the stream to the refinery it comes from.",
+                           "name two different refineries in from_refinery_id and to_refinery_id, or delete the row.")
+            continue
+        if kinds[s] == "loss":
+            yield _problem(instance, "stream_transfers", x, "stream_id", s,
+                           "names a stream of kind 'loss', which leaves the plant and has no balance to move.",
+                           f"move an intermediate stream, or make {s} an intermediate stream in streams.csv.")
+            continue
+        if s not in reach.supply[a]:
+            yield _problem(instance, "stream_transfers", x, "from_refinery_id", a,
+                           f"sends stream {s!r} from {a}, where nothing makes it (no crude cut, no unit yields it, "
+                           "no purchase, no transfer brings it).",
+                           f"send it from a refinery that makes {s}, or add a stream_purchases row for {s} at {a}.")
+        if s not in reach.demand[z]:
+            yield _problem(instance, "stream_transfers", x, "to_refinery_id", z,
+                           f"sends stream {s!r} to {z}, where nothing uses it (no unit takes it, no product "
+                           "blends it, no transfer sends it on).",
+                           f"send it to a refinery with a unit or blend that takes {s}, or add one at {z}.")
 
 
 def check_qualities(instance: Instance) -> Iterator[Problem]:
@@ -266,7 +323,8 @@ def _scope_checks(instance, table, key, row, crudes, refineries, known_values=No
 def check_unused_streams(instance: Instance) -> Iterator[Problem]:
     t = instance.tables
     mentioned = (set(t["crude_yields"]["stream_id"]) | set(t["unit_yields"]["feed_stream_id"])
-                 | set(t["unit_yields"]["product_stream_id"]) | set(t["blend_components"]["stream_id"]))
+                 | set(t["unit_yields"]["product_stream_id"]) | set(t["blend_components"]["stream_id"])
+                 | set(t["stream_purchases"]["stream_id"]) | set(t["stream_transfers"]["stream_id"]))
     for s in t["streams"].index:
         if s not in mentioned:
             yield _problem(instance, "streams", s, "stream_id", s,
@@ -285,7 +343,8 @@ def check_diet_data(instance: Instance) -> Iterator[Problem]:
                                "give the crude's TAN (an estimate flagged in `source` if need be).")
 
 
-_FLOW = ("streams", "crude_yields", "unit_yields", "units", "blend_components", "refineries")
+_FLOW = ("streams", "crude_yields", "unit_yields", "units", "blend_components", "refineries", "stream_purchases",
+         "stream_transfers")
 # Each check and the tables it reads: a check is skipped while one of them could not be read at all (its
 # problems would only repeat that one in other words); check_references and _min_max look cell by cell.
 CHECKS: tuple[tuple[Callable[[Instance], Iterator[Problem]], tuple[str, ...]], ...] = (
@@ -298,6 +357,7 @@ CHECKS: tuple[tuple[Callable[[Instance], Iterator[Problem]], tuple[str, ...]], .
     (check_recipes, ("products", "blend_components")),
     (check_stream_flow, _FLOW),
     (check_unused_streams, _FLOW),
+    (check_stream_trade, _FLOW),
     (check_qualities, (*_FLOW, "stream_qualities", "cut_qualities", "blend_specs", "qualities")),
     (check_policies, ("crudes", "refineries", "policies", "routes")),
     (check_diet_data, ("crudes", "refineries")),

@@ -7,12 +7,17 @@ crudes priced off markers (heavier and sourer = cheaper) with API-driven cut yie
 supply tiers and freight; vacuum / coker / FCC / reformer / hydrocracker / diesel-hydrotreater units with
 per-feed yields; eight products with blend specs on fixed-quality streams, a fixed recipe (bunker), a
 premium/regular ratio, coast-wide and per-refinery sales limits; pipelines and docks with routes; bans,
-caps, a floor and tariffs. Everything is drawn from one seeded numpy Generator, so a seed is an instance.
+caps, a floor and tariffs; stream trade: imported resid offered to every refinery (a coast-wide cargo
+limit), VGO cargoes to single refineries (one under a contract minimum), and resid and VGO passed from
+plants without a coker or FCC to plants with one, over lines with and without a capacity. Everything is
+drawn from one seeded numpy Generator, so a seed is an instance (the trade is drawn last: the rest of
+the instance is what it was before the trade was added).
 
 Feasibility by construction: every stream has an outlet without a spec it fails (naphtha, fuel oil,
 LPG), so running nothing is feasible except for the few small minimum runs (10 % of capacity, only where
-three unrestricted crudes each meet every diet limit alone), the jet minimum sales and the Canadian
-contract floor, which are sized well inside what the plants and supplies allow. (The sulfur plant could
+three unrestricted crudes each meet every diet limit alone), the jet minimum sales, the Canadian
+contract floor and the VGO contract minimum (at a refinery free to sell VGO as fuel oil), which are
+sized well inside what the plants and supplies allow. (The sulfur plant could
 still refuse a minimum run in principle: seeds 1-10 at 30 x 40 are checked feasible by the tests' author.)
 """
 
@@ -247,6 +252,37 @@ def generate(folder: str | Path, seed: int = 7, n_refineries: int = 30, n_crudes
     policies.append({"rule_id": "grade_cap", "kind": "cap", "crude_id": big, "refinery_id": refinery_ids[0],
                      "volume_kbd": 10.0})
 
+    # stream trade, drawn last
+    has = {(u["refinery_id"], u["unit_type"]) for u in units}
+    fuel_oil_limited = {row["refinery_id"] for row in product_limits if row["product_id"] == "fuel_oil"}
+    stream_purchases = [{"purchase_id": "imported_resid", "stream_id": "vac_resid", "refinery_id": None,
+                         "price_usd_per_bbl": round(float(rng.uniform(56, 62)), 3),
+                         "max_kbd": round(0.03 * total_cap, 3), "source": "generated"}]
+    with_fcc = [r for r in refinery_ids if (r, "fcc") in has]
+    for i, r in enumerate(rng.choice(with_fcc, size=min(3, len(with_fcc)), replace=False).tolist()):
+        stream_purchases.append({"purchase_id": f"vgo_cargo_{r}", "stream_id": "vgo", "refinery_id": r,
+                                 "price_usd_per_bbl": round(float(rng.uniform(64, 72)), 3),
+                                 "max_kbd": round(0.1 * capacity[r], 3) if i != 1 else None, "source": "generated"})
+    free_to_sell = [r for r in refinery_ids if r not in fuel_oil_limited]
+    if free_to_sell:
+        r = free_to_sell[int(rng.integers(len(free_to_sell)))]
+        stream_purchases.append({"purchase_id": f"vgo_contract_{r}", "stream_id": "vgo", "refinery_id": r,
+                                 "price_usd_per_bbl": round(float(rng.uniform(68, 74)), 3), "min_kbd": 5.0,
+                                 "max_kbd": 20.0, "source": "generated"})
+    stream_transfers = []
+    senders = {"vac_resid": [r for r in refinery_ids if (r, "vacuum") in has and (r, "coker") not in has],
+               "vgo": [r for r in refinery_ids if (r, "vacuum") in has and (r, "fcc") not in has]}
+    receivers = {"vac_resid": [r for r in refinery_ids if (r, "coker") in has], "vgo": with_fcc}
+    for stream, short in (("vac_resid", "resid"), ("vgo", "vgo")):
+        for k in range(min(4, len(senders[stream]), len(receivers[stream]))):
+            a = senders[stream][k]
+            z = receivers[stream][int(rng.integers(len(receivers[stream])))]
+            stream_transfers.append({"transfer_id": f"{short}_{a}_to_{z}_{k}", "stream_id": stream,
+                                     "from_refinery_id": a, "to_refinery_id": z,
+                                     "cost_usd_per_bbl": round(float(rng.uniform(0.3, 2.0)), 3),
+                                     "capacity_kbd": round(float(rng.uniform(5, 40)), 3) if k != 2 else None,
+                                     "source": "generated"})
+
     tables = {
         "refineries": refineries,
         "markers": [{"marker_id": m, "price_usd_per_bbl": p} for m, p in MARKERS.items()],
@@ -254,7 +290,8 @@ def generate(folder: str | Path, seed: int = 7, n_refineries: int = 30, n_crudes
         "qualities": qualities, "stream_qualities": stream_qualities, "units": units, "unit_yields": unit_yields,
         "products": products, "product_limits": product_limits, "blend_components": blend_components,
         "blend_specs": blend_specs, "product_ratios": product_ratios, "freight": freight, "links": links,
-        "routes": routes, "policies": policies,
+        "routes": routes, "policies": policies, "stream_purchases": stream_purchases,
+        "stream_transfers": stream_transfers,
     }
     toml = (f'name = "generated_{seed}"\n'
             f'description = "Random instance: seed {seed}, {n_refineries} refineries x {n_crudes} crudes '

@@ -313,3 +313,144 @@ def test_workbook_formula_without_a_value_and_cells_beyond_the_header(copy_insta
         "and save it (that stores the results), or type the value.\n"
         "  - instance.xlsx[units] row 2: has 6 cells where the header has 4. Fix: give every value a column with a "
         "header, or delete the cells beyond the header.\n")
+
+
+# -- stream trade: purchases and transfers of intermediate streams --------------------------------------------------
+
+
+def _second_refinery(f: Path) -> None:
+    append(f, "refineries.csv", "second,Second refinery,100,2.0\n")
+
+
+def _purchases(f: Path, *rows: str) -> None:
+    (f / "stream_purchases.csv").write_text("purchase_id,stream_id,refinery_id,price_usd_per_bbl,min_kbd,max_kbd\n"
+                                            + "".join(f"{row}\n" for row in rows))
+
+
+def _transfers(f: Path, *rows: str) -> None:
+    (f / "stream_transfers.csv").write_text("transfer_id,stream_id,from_refinery_id,to_refinery_id,cost_usd_per_bbl,"
+                                            "capacity_kbd\n" + "".join(f"{row}\n" for row in rows))
+
+
+def _vgo_fed_to_a_coker(f: Path) -> None:
+    """A stream `vgo` no crude makes, which the coker at `refinery` takes."""
+    append(f, "streams.csv", "vgo,intermediate\n")
+    append(f, "unit_yields.csv", "coker,vgo,coker_liquid,0.8\ncoker,vgo,coke,0.2\n")
+
+
+TRADE_CASES = {
+    "a purchase of an unknown stream": (
+        lambda f: _purchases(f, "imp,rsid,refinery,50,,10"),
+        "stream_purchases.csv row 2, column stream_id, value 'rsid': names a streams id that does not exist. Fix: "
+        "use one of: coke, coker_liquid, light_cut, resid."),
+    "a purchase at an unknown refinery": (
+        lambda f: _purchases(f, "imp,resid,refinry,50,,10"),
+        "stream_purchases.csv row 2, column refinery_id, value 'refinry': names a refineries id that does not "
+        "exist. Fix: use one of: refinery."),
+    "a purchase at a refinery where nothing uses the stream": (
+        lambda f: (_second_refinery(f), _vgo_fed_to_a_coker(f), _purchases(f, "imp,vgo,second,50,,10")),
+        "stream_purchases.csv row 2, column refinery_id, value 'second': buys stream 'vgo' at second, where nothing "
+        "uses it (no unit takes it, no product blends it, no transfer sends it on to a refinery that does). Fix: buy "
+        "it at a refinery with a unit or blend that takes vgo, add one at second, or leave refinery_id empty"),
+    "a purchase offered to any refinery that none uses": (
+        lambda f: (append(f, "streams.csv", "vgo,intermediate\n"), _purchases(f, "imp,vgo,,50,,10")),
+        "stream_purchases.csv row 2, column stream_id, value 'vgo': offers stream 'vgo' to any refinery, but no "
+        "refinery uses it (no unit takes it, no product blends it). Fix: add a unit or blend component that takes "
+        "vgo, or delete the row."),
+    "a purchase of a loss stream": (
+        lambda f: (append(f, "streams.csv", "gas,loss\n"), _purchases(f, "imp,gas,refinery,50,,10")),
+        "stream_purchases.csv row 2, column stream_id, value 'gas': names a stream of kind 'loss', which leaves the "
+        "plant and has no balance to buy into. Fix: buy an intermediate stream, or make gas an intermediate stream "
+        "in streams.csv."),
+    "a negative purchase price": (
+        lambda f: _purchases(f, "imp,resid,refinery,-5,,10"),
+        "stream_purchases.csv row 2, column price_usd_per_bbl, value '-5': is below the lowest allowed value 0."),
+    "a negative purchase limit": (
+        lambda f: _purchases(f, "imp,resid,refinery,50,,-10"),
+        "stream_purchases.csv row 2, column max_kbd, value '-10': is below the lowest allowed value 0."),
+    "a purchase minimum above its maximum": (
+        lambda f: _purchases(f, "imp,resid,refinery,50,20,10"),
+        "stream_purchases.csv row 2, column min_kbd, value '20.0': is above max_kbd (10). Fix: make min_kbd <= "
+        "max_kbd."),
+    "a transfer to the refinery it comes from": (
+        lambda f: _transfers(f, "loop,resid,refinery,refinery,1,10"),
+        "stream_transfers.csv row 2, column to_refinery_id, value 'refinery': sends the stream to the refinery it "
+        "comes from. Fix: name two different refineries"),
+    "a transfer from a refinery that does not make the stream": (
+        lambda f: (_second_refinery(f), _transfers(f, "t,coker_liquid,second,refinery,1,10")),
+        "stream_transfers.csv row 2, column from_refinery_id, value 'second': sends stream 'coker_liquid' from "
+        "second, where nothing makes it (no crude cut, no unit yields it, no purchase, no transfer brings it). Fix: "
+        "send it from a refinery that makes coker_liquid, or add a stream_purchases row for coker_liquid at second."),
+    "a transfer to a refinery where nothing uses the stream": (
+        lambda f: (_second_refinery(f), _vgo_fed_to_a_coker(f), _purchases(f, "imp,vgo,refinery,50,,10"),
+                   _transfers(f, "t,vgo,refinery,second,1,10")),
+        "stream_transfers.csv row 2, column to_refinery_id, value 'second': sends stream 'vgo' to second, where "
+        "nothing uses it (no unit takes it, no product blends it, no transfer sends it on). Fix: send it to a "
+        "refinery with a unit or blend that takes vgo, or add one at second."),
+    "a transfer of a loss stream": (
+        lambda f: (_second_refinery(f), append(f, "streams.csv", "gas,loss\n"),
+                   _transfers(f, "t,gas,refinery,second,1,10")),
+        "stream_transfers.csv row 2, column stream_id, value 'gas': names a stream of kind 'loss', which leaves the "
+        "plant and has no balance to move."),
+    "a transfer to an unknown refinery": (
+        lambda f: _transfers(f, "t,resid,refinery,sister,1,10"),
+        "stream_transfers.csv row 2, column to_refinery_id, value 'sister': names a refineries id that does not "
+        "exist. Fix: use one of: refinery."),
+    "a negative transfer cost": (
+        lambda f: (_second_refinery(f), _transfers(f, "t,resid,refinery,second,-1,10")),
+        "stream_transfers.csv row 2, column cost_usd_per_bbl, value '-1': is below the lowest allowed value 0."),
+    "a negative transfer capacity": (
+        lambda f: (_second_refinery(f), _transfers(f, "t,resid,refinery,second,1,-10")),
+        "stream_transfers.csv row 2, column capacity_kbd, value '-10': is below the lowest allowed value 0."),
+}
+
+
+@pytest.mark.parametrize("case", list(TRADE_CASES))
+def test_stream_trade_defects_are_reported_precisely(copy_instance, case):
+    folder = copy_instance("toy_two_crudes")
+    mutate, expected = TRADE_CASES[case]
+    mutate(folder)
+    output = validate_output(folder)
+    assert "error: 1 problem found:" in output, output
+    assert expected in output, output
+    assert "Traceback" not in output and "Fix:" in output
+
+
+def test_every_stream_trade_problem_is_reported_at_once(copy_instance):
+    folder = copy_instance("toy_two_crudes")
+    _second_refinery(folder)
+    append(folder, "streams.csv", "gas,loss\n")
+    _purchases(folder, "a,gas,refinery,50,,10", "b,resid,refinery,50,20,10", "c,rsid,,50,,")
+    _transfers(folder, "t1,resid,refinery,refinery,1,10", "t2,coker_liquid,second,refinery,1,10",
+               "t3,resid,refinery,second,-1,")
+    output = validate_output(folder)
+    assert "6 problems found" in output, output
+    for row, column in ((2, "stream_id"), (3, "min_kbd"), (4, "stream_id")):
+        assert f"stream_purchases.csv row {row}, column {column}" in output
+    for row, column in ((2, "to_refinery_id"), (3, "from_refinery_id"), (4, "cost_usd_per_bbl")):
+        assert f"stream_transfers.csv row {row}, column {column}" in output
+
+
+def test_a_stream_only_bought_or_only_sent_on_is_not_an_error(copy_instance):
+    """What stream trade makes legal: a stream no crude or unit makes that a purchase brings (vgo into the coker at
+    `refinery`), and a stream a refinery makes but has no use for that it sends to one that does (vgo made by a
+    vacuum unit at `second`, which has no coker)."""
+    bought = copy_instance("toy_two_crudes")
+    _vgo_fed_to_a_coker(bought)
+    _purchases(bought, "imp,vgo,refinery,50,,10")
+    result = CliRunner().invoke(main, ["validate", str(bought)])
+    assert result.exit_code == 0, result.output
+
+    sent = bought.parent / "sent"
+    sent.mkdir()
+    for path in bought.iterdir():
+        (sent / path.name).write_bytes(path.read_bytes())
+    (sent / "stream_purchases.csv").unlink()
+    _second_refinery(sent)
+    append(sent, "units.csv", "second,vacuum,vacuum,30\n")
+    append(sent, "unit_yields.csv", "vacuum,resid,vgo,1.0\n")
+    assert ("refineries.csv row 3, column refinery_id, value 'second': makes stream 'vgo' but nothing at this "
+            "refinery uses it") in validate_output(sent)
+    _transfers(sent, "t,vgo,second,refinery,1,")
+    result = CliRunner().invoke(main, ["validate", str(sent)])
+    assert result.exit_code == 0, result.output

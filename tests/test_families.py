@@ -578,6 +578,118 @@ def test_policy_floor_with_tariffs(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# stream trade: purchases and transfers of intermediate streams
+
+
+def _resid_tables(refineries: list[dict], units: list[dict], **trade) -> dict:
+    # Crude A ($50) is 60 % light and 40 % resid. Light sells as gasoline ($80); resid as fuel oil ($40) or is coked
+    # (0.8 coker liquid, sold as gasoline, + 0.2 coke, a loss): coked resid is worth 0.8 x 80 = 64 $/bbl less the
+    # coker's operating cost.
+    return {
+        "refineries": refineries,
+        "crudes": [crude("A", 50)],
+        "streams": [{"stream_id": "light"}, {"stream_id": "resid"}, {"stream_id": "coker_liquid"},
+                    {"stream_id": "coke", "kind": "loss"}],
+        "crude_yields": [{"crude_id": "A", "stream_id": "light", "yield_vol_frac": 0.6},
+                         {"crude_id": "A", "stream_id": "resid", "yield_vol_frac": 0.4}],
+        "units": units,
+        "unit_yields": [
+            {"unit_type": "coker", "feed_stream_id": "resid", "product_stream_id": "coker_liquid", "yield_vol_frac": 0.8},
+            {"unit_type": "coker", "feed_stream_id": "resid", "product_stream_id": "coke", "yield_vol_frac": 0.2},
+        ],
+        "products": [product("gasoline", 80), product("fuel_oil", 40)],
+        "blend_components": [{"product_id": "gasoline", "stream_id": "light"},
+                             {"product_id": "gasoline", "stream_id": "coker_liquid"},
+                             {"product_id": "fuel_oil", "stream_id": "resid"}],
+        **trade,
+    }
+
+
+def _coker(rid: str, capacity: float, cost: float = 0.0) -> dict:
+    return {"refinery_id": rid, "unit_id": "coker", "unit_type": "coker", "capacity_kbd": capacity,
+            "operating_cost_usd_per_bbl": cost}
+
+
+@covers("stream_purchase_limit")
+def test_stream_purchase_limit(tmp_path):
+    # R runs 100 kb/d of A: 40 kb/d of its own resid into a 60 kb/d coker, 20 kb/d spare. Imported resid at $45
+    # delivered, at most 10 kb/d: coked it is worth 64, so all 10 are bought. Margin: the crude 100 x (0.6 x 80
+    # + 0.4 x 64 - 50) = 2360, the import 10 x (64 - 45) = 190: 2550. One more kb/d on offer is worth 64 - 45 = 19
+    # (the limit's dual); resid's balance dual (its value at R) is 64; the crude unit 0.6 x 80 + 0.4 x 64 - 50 = 23.6.
+    res = solve(tmp_path, _resid_tables([refinery()], [_coker("R", 60)], stream_purchases=[
+        {"purchase_id": "imported_resid", "stream_id": "resid", "refinery_id": "R", "price_usd_per_bbl": 45,
+         "max_kbd": 10}]))
+    assert res.objective_kusd_per_day == approx(2550.0)
+    assert res.values["StreamBuy"][("imported_resid", "R")] == approx(10.0)
+    assert dual(res, "stream_purchase_limit", "imported_resid") == approx(19.0)
+    assert dual(res, "stream_balance", ("R", "resid")) == approx(64.0)
+    assert dual(res, "crude_unit_capacity", "R") == approx(23.6)
+
+
+@covers("stream_purchase_limit")
+def test_stream_purchase_contract_minimum(tmp_path):
+    # The same plant, but the import costs $70, more than the 64 it is worth: only its contract minimum of 5 kb/d
+    # is taken (into the coker, which has room). Margin 2360 - 5 x (70 - 64) = 2330. Each kb/d more of the minimum
+    # costs 70 - 64 = 6: dual -6 (the lower side binds); no upper limit is given.
+    res = solve(tmp_path, _resid_tables([refinery()], [_coker("R", 60)], stream_purchases=[
+        {"purchase_id": "contract", "stream_id": "resid", "refinery_id": "R", "price_usd_per_bbl": 70,
+         "min_kbd": 5}]))
+    assert res.objective_kusd_per_day == approx(2330.0)
+    assert res.values["StreamBuy"][("contract", "R")] == approx(5.0)
+    assert dual(res, "stream_purchase_limit", "contract") == approx(-6.0)
+
+
+@covers("stream_purchase_limit")
+def test_stream_purchase_limit_bounds_the_total_of_the_refineries_it_covers(tmp_path):
+    # Two plants as R above, each with a 60 kb/d coker (20 kb/d spare); R2's coker costs $4/bbl to run, so coked
+    # resid is worth 64 at R1 and 60 at R2. A cargo of at most 10 kb/d at $45, refinery_id empty: offered to both,
+    # 10 kb/d in total. R1 takes it all: margin R1 2360 + 10 x 19, R2 100 x (48 + 0.4 x 60 - 50) = 2200: 4750.
+    # The limit's dual is R1's 64 - 45 = 19; buying a barrel at R2 instead would earn 60 - 45 - 19 = -4 (its
+    # reduced cost).
+    res = solve(tmp_path, _resid_tables([refinery("R1"), refinery("R2")], [_coker("R1", 60), _coker("R2", 60, 4.0)],
+                                        stream_purchases=[{"purchase_id": "cargo", "stream_id": "resid",
+                                                           "price_usd_per_bbl": 45, "max_kbd": 10}]))
+    assert res.objective_kusd_per_day == approx(4750.0)
+    assert res.values["StreamBuy"][("cargo", "R1")] == approx(10.0)
+    assert res.values["StreamBuy"][("cargo", "R2")] == approx(0.0)
+    assert dual(res, "stream_purchase_limit", "cargo") == approx(19.0)
+    assert res.reduced_costs["StreamBuy"][("cargo", "R2")] == approx(-4.0)
+
+
+@covers("stream_transfer_capacity")
+def test_stream_transfer_capacity(tmp_path):
+    # R1 has no coker: its 40 kb/d of resid is fuel oil ($40) unless sent to R2 over a 15 kb/d line at $1/bbl.
+    # R2's coker (60 kb/d) takes its own 40 and has 20 spare, so the line fills: margin R1 100 x (48 + 16 - 50)
+    # = 1400, R2 2360, the 15 kb/d moved 15 x (64 - 40 - 1) = 345: 4105. One more kb/d of line is worth
+    # 64 - 40 - 1 = 23; resid is worth 40 at R1 and 64 at R2 (balance duals).
+    res = solve(tmp_path, _resid_tables([refinery("R1"), refinery("R2")], [_coker("R2", 60)], stream_transfers=[
+        {"transfer_id": "r1_to_r2", "stream_id": "resid", "from_refinery_id": "R1", "to_refinery_id": "R2",
+         "cost_usd_per_bbl": 1.0, "capacity_kbd": 15}]))
+    assert res.objective_kusd_per_day == approx(4105.0)
+    assert res.values["Transfer"]["r1_to_r2"] == approx(15.0)
+    assert dual(res, "stream_transfer_capacity", "r1_to_r2") == approx(23.0)
+    assert dual(res, "stream_balance", ("R1", "resid")) == approx(40.0)
+    assert dual(res, "stream_balance", ("R2", "resid")) == approx(64.0)
+
+
+@covers("stream_transfer_capacity")
+def test_stream_transfer_fills_the_receivers_unit(tmp_path):
+    # The line is 30 kb/d, more than R2's 20 kb/d of spare coker: 20 are moved, the line is slack (dual 0) and the
+    # coker full. Margin 1400 + 2360 + 20 x 23 = 4220. A barrel of resid handed to R2 now saves moving one: R1
+    # keeps it as fuel oil (40) and the $1 is not spent, so resid is worth 41 at R2, 40 at R1 (balance duals). One
+    # more kb/d of coker takes a barrel more from R1 and cokes it: 64 - 41 = 23 (the unit's dual).
+    res = solve(tmp_path, _resid_tables([refinery("R1"), refinery("R2")], [_coker("R2", 60)], stream_transfers=[
+        {"transfer_id": "r1_to_r2", "stream_id": "resid", "from_refinery_id": "R1", "to_refinery_id": "R2",
+         "cost_usd_per_bbl": 1.0, "capacity_kbd": 30}]))
+    assert res.objective_kusd_per_day == approx(4220.0)
+    assert res.values["Transfer"]["r1_to_r2"] == approx(20.0)
+    assert dual(res, "stream_transfer_capacity", "r1_to_r2") == approx(0.0)
+    assert dual(res, "stream_balance", ("R2", "resid")) == approx(41.0)
+    assert dual(res, "stream_balance", ("R1", "resid")) == approx(40.0)
+    assert dual(res, "unit_capacity", ("R2", "coker")) == approx(23.0)
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def test_every_family_has_a_test():

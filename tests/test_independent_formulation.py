@@ -5,11 +5,12 @@ optimizer.instance / data / model / constraints), from the maths in the docstrin
 as a column-wise sparse matrix (numpy arrays: scipy is not a dependency of the project) handed to highspy.
 On generated 30-refinery x 40-crude instances (tests/generate.py, two seeds) the two must agree on:
 
-- the variable index sets (Buy, Feed, Blend, Sell, TierBuy) and the optimal margin, to 1e-6 relative;
+- the variable index sets (Buy, Feed, Blend, Sell, TierBuy, StreamBuy, Transfer) and the optimal margin, to
+  1e-6 relative;
 - the total crude run;
 - each formulation's optimum is feasible for the other (a check that does not depend on degeneracy);
-- the duals of crude_unit_capacity, sulfur_plant, unit_capacity, crude_availability, link_capacity and
-  policy_cap rows where the dual is unique. A dual is unique when the row is slack (complementary slackness
+- the duals of crude_unit_capacity, sulfur_plant, unit_capacity, crude_availability, link_capacity,
+  policy_cap, stream_purchase_limit and stream_transfer_capacity rows where the dual is unique. A dual is unique when the row is slack (complementary slackness
   makes it 0 in every optimal dual) or when the optimal margin is differentiable in the row's bound, which is
   checked by one-sided finite differences on the highspy model. Rows where the margin has a kink in the bound
   (left and right derivatives differ: dual degenerate, e.g. a ban holding a crude at 0, a refinery or unit
@@ -45,7 +46,7 @@ SEEDS = (7, 11)
 N_REFINERIES, N_CRUDES = 30, 40
 INF = math.inf
 DUAL_FAMILIES = ("crude_unit_capacity", "sulfur_plant", "unit_capacity", "crude_availability", "link_capacity",
-                 "policy_cap")
+                 "policy_cap", "stream_purchase_limit", "stream_transfer_capacity")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +152,25 @@ def build_lp(folder: Path) -> LP:
     tiers = {(row["crude_id"], int(float(row["tier"]))):
              (float(row["volume_kbd"]), float(row["price_adder_usd_per_bbl"])) for row in _rows(t, "crude_tiers")}
 
+    # stream trade. A stream has a use at a refinery where one of its units takes it or a product blends it, and
+    # where a transfer sends it to a refinery where it has a use; a purchase row without a refinery covers every
+    # refinery where the stream has a use.
+    purchases = _rows(t, "stream_purchases")
+    transfers = _rows(t, "stream_transfers")
+    blended = {s for streams in comps.values() for s in streams}
+    has_use = {r: blended | {f for u in units if u["refinery_id"] == r for f in feeds_of[u["unit_type"]]} for r in R}
+    grew = True
+    while grew:
+        grew = False
+        for x in transfers:
+            s, a, z = x["stream_id"], x["from_refinery_id"], x["to_refinery_id"]
+            if s in has_use[z] and s not in has_use[a]:
+                has_use[a].add(s)
+                grew = True
+    bought = [(row["purchase_id"], r) for row in purchases
+              for r in ([row["refinery_id"]] if row.get("refinery_id") else [r for r in R if row["stream_id"] in has_use[r]])]
+    stream_of = {row["purchase_id"]: row["stream_id"] for row in purchases}
+
     lp = LP()
     # objective: margin = sum price Sell - sum (fob + freight + tariff + crude unit cost) Buy - adders - unit costs
     for r, c in pairs:
@@ -168,6 +188,11 @@ def build_lp(folder: Path) -> LP:
             lp.var("Sell", (r, p), float(products[p]["price_usd_per_bbl"]))
     for (c, tier), (_, adder) in tiers.items():
         lp.var("TierBuy", (c, tier), -adder)
+    price = {row["purchase_id"]: float(row["price_usd_per_bbl"]) for row in purchases}
+    for b, r in bought:
+        lp.var("StreamBuy", (b, r), -price[b])
+    for x in transfers:
+        lp.var("Transfer", x["transfer_id"], -_num(x.get("cost_usd_per_bbl"), 0.0))
 
     def buy(r):
         return [(("Buy", (r, c)), 1.0) for c in C]
@@ -209,6 +234,12 @@ def build_lp(folder: Path) -> LP:
                 if s in feeds_of[u["unit_type"]]:
                     terms.append((("Feed", (r, u["unit_id"], s)), -1.0))
             terms += [(("Blend", (r, p, s)), -1.0) for p, streams in comps.items() if s in streams]
+            # bought and received barrels are made here, sent ones used
+            terms += [(("StreamBuy", (b, rr)), 1.0) for b, rr in bought if rr == r and stream_of[b] == s]
+            terms += [(("Transfer", x["transfer_id"]), 1.0) for x in transfers
+                      if x["to_refinery_id"] == r and x["stream_id"] == s]
+            terms += [(("Transfer", x["transfer_id"]), -1.0) for x in transfers
+                      if x["from_refinery_id"] == r and x["stream_id"] == s]
             if terms:
                 lp.row("stream_balance", (r, s), terms, 0.0, 0.0)
 
@@ -270,6 +301,14 @@ def build_lp(folder: Path) -> LP:
         lp.row("policy_cap", k, [(("Buy", pair), 1.0) for pair in pairs_k], -INF, volume)
     for k, (volume, pairs_k) in floors.items():
         lp.row("policy_floor", k, [(("Buy", pair), 1.0) for pair in pairs_k], volume, INF)
+    for row in purchases:
+        b = row["purchase_id"]
+        lp.row("stream_purchase_limit", b, [(("StreamBuy", key), 1.0) for key in bought if key[0] == b],
+               _num(row.get("min_kbd"), 0.0), _num(row.get("max_kbd"), INF))
+    for x in transfers:
+        if _num(x.get("capacity_kbd")) is not None:
+            lp.row("stream_transfer_capacity", x["transfer_id"], [(("Transfer", x["transfer_id"]), 1.0)], -INF,
+                   float(x["capacity_kbd"]))
     return lp
 
 
@@ -377,7 +416,7 @@ def test_generated_instance_exercises_every_family(both):
 
 def test_same_variables(both):
     res, _, mine = both
-    for name in ("Buy", "Feed", "Blend", "Sell", "TierBuy"):
+    for name in ("Buy", "Feed", "Blend", "Sell", "TierBuy", "StreamBuy", "Transfer"):
         assert set(res.values[name]) == {index for (n, index) in mine.lp.col if n == name}, name
 
 

@@ -81,7 +81,8 @@ MONEY = {"markers": ["price_usd_per_bbl"], "crudes": ["price_usd_per_bbl", "diff
                                                       "freight_usd_per_bbl"],
          "freight": ["freight_usd_per_bbl"], "crude_tiers": ["price_adder_usd_per_bbl"],
          "products": ["price_usd_per_bbl"], "units": ["operating_cost_usd_per_bbl"],
-         "refineries": ["crude_unit_cost_usd_per_bbl"], "policies": ["tariff_usd_per_bbl"]}
+         "refineries": ["crude_unit_cost_usd_per_bbl"], "policies": ["tariff_usd_per_bbl"],
+         "stream_purchases": ["price_usd_per_bbl"], "stream_transfers": ["cost_usd_per_bbl"]}
 GEN_SOLVER = SlateSolver()
 
 
@@ -103,6 +104,7 @@ def test_the_generated_instance_has_what_the_properties_should_meet():
     assert len(t["freight"]) and len(t["crude_tiers"]) and (t["units"]["operating_cost_usd_per_bbl"] > 0).all()
     assert {"ban", "cap", "floor", "tariff"} <= set(t["policies"]["kind"])
     assert t["policies"]["tariff_pct"].notna().any() and t["policies"]["tariff_usd_per_bbl"].notna().any()
+    assert len(t["stream_purchases"]) and (t["stream_transfers"]["cost_usd_per_bbl"] > 0).all()
 
 
 @GEN_SETTINGS
