@@ -9,6 +9,7 @@ Nothing here re-solves: it reads the tables `solve` wrote.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,13 @@ UTILISATION_MOVED_PP = 0.5
 
 BRIDGE_STEPS = ("base margin", "product prices", "product volumes", "crude prices and freight", "tariffs",
                 "crude slate", "other crude costs", "operating cost", "case margin")
+# Where either case trades intermediate streams, the bridge has three more steps (before "operating cost"):
+# purchased streams' prices (at the case's volumes) and volumes (the rest of their cost change), and transfer costs.
+TRADE_BRIDGE_STEPS = ("stream purchase prices", "stream purchase volumes", "stream transfers")
 INDEX_COLUMNS = ("refinery_id", "crude_id", "unit_id", "stream_id", "product_id", "ref_product_id", "quality_id",
                  "tier", "link_id", "rule_id")
+TRADE_INDEX_COLUMNS = ("purchase_id", "transfer_id")  # constraints.csv of a case that trades streams
+TRADE_COST_COLUMNS = ("stream_purchase_cost_kusd_per_day", "stream_transfer_cost_kusd_per_day")
 UNIT_SUFFIXES = ("_kusd_per_day", "_usd_per_bbl", "_kbd", "_pct")
 
 
@@ -177,10 +183,20 @@ def compare_products(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     return _order(table, "refinery_id", _refinery_order(base, case))
 
 
-def _with_coast_refineries(refineries: pd.DataFrame) -> pd.DataFrame:
+def trades(*cases: CaseResults) -> bool:
+    """Whether any of the cases bought or moved intermediate streams (its refineries table says what they cost)."""
+    return any(TRADE_COST_COLUMNS[0] in case.tables["refineries"].columns for case in cases)
+
+
+def _with_coast_refineries(refineries: pd.DataFrame, traded: bool = False) -> pd.DataFrame:
     frame = refineries.copy()
     sums = ["crude_run_kbd", "crude_capacity_kbd", "revenue_kusd_per_day", "crude_cost_kusd_per_day",
             "operating_cost_kusd_per_day", "margin_kusd_per_day"]
+    if traded:  # a case without stream trade spent nothing on it
+        for column in TRADE_COST_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = 0.0
+        sums += list(TRADE_COST_COLUMNS)
     coast = {column: frame[column].sum() for column in sums}
     coast["refinery_id"] = COAST
     coast["margin_usd_per_bbl"] = coast["margin_kusd_per_day"] / coast["crude_run_kbd"] \
@@ -192,13 +208,16 @@ def _with_coast_refineries(refineries: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_refineries(base: CaseResults, case: CaseResults) -> pd.DataFrame:
-    """Per refinery and for the coast: crude run and utilisation, revenue, costs and margin."""
-    table = _side_by_side(_with_coast_refineries(base.tables["refineries"]),
-                          _with_coast_refineries(case.tables["refineries"]), ["refinery_id"],
-                          {"crude_run_kbd": 0.0, "crude_capacity_kbd": math.nan, "crude_utilization_pct": math.nan,
-                           "revenue_kusd_per_day": 0.0, "crude_cost_kusd_per_day": 0.0,
-                           "operating_cost_kusd_per_day": 0.0, "margin_kusd_per_day": 0.0,
-                           "margin_usd_per_bbl": math.nan})
+    """Per refinery and for the coast: crude run and utilisation, revenue, costs (stream purchases and transfers
+    too, where either case trades streams) and margin."""
+    traded = trades(base, case)
+    measures = {"crude_run_kbd": 0.0, "crude_capacity_kbd": math.nan, "crude_utilization_pct": math.nan,
+                "revenue_kusd_per_day": 0.0, "crude_cost_kusd_per_day": 0.0, "operating_cost_kusd_per_day": 0.0}
+    if traded:
+        measures.update({column: 0.0 for column in TRADE_COST_COLUMNS})
+    measures.update({"margin_kusd_per_day": 0.0, "margin_usd_per_bbl": math.nan})
+    table = _side_by_side(_with_coast_refineries(base.tables["refineries"], traded),
+                          _with_coast_refineries(case.tables["refineries"], traded), ["refinery_id"], measures)
     return _order(table, "refinery_id", _refinery_order(base, case))
 
 
@@ -229,7 +248,11 @@ def compare_bridge(base: CaseResults, case: CaseResults) -> pd.DataFrame:
       crude slate               = - sum (B1 - B0) D0
       other crude costs         = - (change in crude cost - change in sum B D): supply-tier premia, crude-unit cost
       operating cost            = - change in unit operating cost
-    and base margin + the steps = case margin exactly.
+    and base margin + the steps = case margin exactly. Where either case trades intermediate streams (Q, S the
+    volumes and prices of stream purchases, K the cost of the transfers a refinery receives):
+      stream purchase prices    = - sum Q1 (S1 - S0)
+      stream purchase volumes   = - (change in purchase cost) - stream purchase prices  (= - sum (Q1 - Q0) S0)
+      stream transfers          = - change in K
     """
     products = _price_volume(base.tables["products"], case.tables["products"], ["refinery_id", "product_id"],
                              "volume_kbd", "price_usd_per_bbl")
@@ -246,6 +269,16 @@ def compare_bridge(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     delivered["fob_freight_effect"] = before_tariff["price_effect"].to_numpy()
     delivered["cost_change"] = delivered["volume_effect"] + delivered["price_effect"]
     refineries = compare_refineries(base, case).set_index("refinery_id")
+    traded = trades(base, case)
+    steps_in_order = BRIDGE_STEPS
+    if traded:
+        at = BRIDGE_STEPS.index("operating cost")
+        steps_in_order = (*BRIDGE_STEPS[:at], *TRADE_BRIDGE_STEPS, *BRIDGE_STEPS[at:])
+        keys = ["purchase_id", "refinery_id"]
+        columns = [*keys, "volume_kbd", "price_usd_per_bbl"]
+        bought = [res.tables.get("stream_purchases", pd.DataFrame(columns=columns)) for res in (base, case)]
+        purchases = _price_volume(*(frame[columns].astype({"volume_kbd": float, "price_usd_per_bbl": float})
+                                    for frame in bought), keys, "volume_kbd", "price_usd_per_bbl")
 
     rows = []
     for refinery in refineries.index:
@@ -264,16 +297,23 @@ def compare_bridge(base: CaseResults, case: CaseResults) -> pd.DataFrame:
             "operating cost": -r["operating_cost_change_kusd_per_day"],
             "case margin": r["case_margin_kusd_per_day"],
         }
+        if traded:
+            mine_q = purchases if refinery == COAST else purchases[purchases["refinery_id"] == refinery]
+            prices = -mine_q["price_effect"].sum()
+            steps["stream purchase prices"] = prices
+            steps["stream purchase volumes"] = -r["stream_purchase_cost_change_kusd_per_day"] - prices
+            steps["stream transfers"] = -r["stream_transfer_cost_change_kusd_per_day"]
         rows.extend({"refinery_id": refinery, "step": step, "kind": "total" if step.endswith("margin") else "change",
-                     "amount_kusd_per_day": float(steps[step])} for step in BRIDGE_STEPS)
+                     "amount_kusd_per_day": float(steps[step])} for step in steps_in_order)
     return pd.DataFrame(rows, columns=["refinery_id", "step", "kind", "amount_kusd_per_day"])
 
 
-def constraint_state(frame: pd.DataFrame) -> pd.DataFrame:
+def constraint_state(frame: pd.DataFrame, index: Sequence[str] = INDEX_COLUMNS) -> pd.DataFrame:
     """Each constraint row with `at` (the bound it sits on: lower, upper, equality or "") and `binding`
-    (an inequality at a bound) and `dual_unique` read as True / False / None (None: no ranging recorded)."""
+    (an inequality at a bound) and `dual_unique` read as True / False / None (None: no ranging recorded).
+    Index columns of `index` the frame lacks are added empty."""
     frame = frame.copy()
-    for column in INDEX_COLUMNS:
+    for column in index:
         if column not in frame.columns:
             frame[column] = ""
     equality = frame["lower"].notna() & frame["upper"].notna() & ((frame["upper"] - frame["lower"]).abs() <= 0)
@@ -308,7 +348,8 @@ def unique_flag(value: Any) -> bool | None:
 
 # Rows whose body is a volume in kb/d: a marginal value in kUSD/d per kb/d is $/bbl.
 VOLUME_FAMILIES = ("crude_unit_capacity", "unit_capacity", "crude_availability", "crude_tier_volume",
-                   "link_capacity", "policy_cap", "policy_floor", "product_sales", "refinery_product_sales")
+                   "link_capacity", "policy_cap", "policy_floor", "product_sales", "refinery_product_sales",
+                   "stream_purchase_limit", "stream_transfer_capacity")
 # Definitions rather than limits (balances, recipes): always at their "bound", never "binding".
 EQUALITY_FAMILIES = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")
 QUALITY_FAMILIES = ("slate_api_min", "slate_api_max", "slate_sulfur_max", "slate_tan_max", "sulfur_plant",
@@ -350,6 +391,9 @@ def limit_name(row: Any, at: str = "") -> str:
         "product_make": f"{p} make at {r}",
         "product_recipe": f"{p} recipe ({_cell(row, 'stream_id')}) at {r}",
         "crude_tier_split": f"supply-curve split of {c}",
+        "stream_purchase_limit": f"{'contract minimum' if low else 'offer'} of stream purchase "
+                                 f"{_cell(row, 'purchase_id')}",
+        "stream_transfer_capacity": f"stream transfer {_cell(row, 'transfer_id')}",
     }
     if family == "policy_cap":
         upper = row.get("upper", math.nan) if hasattr(row, "get") else math.nan
@@ -463,8 +507,10 @@ def compare_constraints(base: CaseResults, case: CaseResults) -> pd.DataFrame:
     row exists in both cases (a policy rule dropped by a scenario exists in one only). `limit` names the row in
     plant words; `base/case_marginal_value` are in `marginal_value_unit` (what relaxing the limit by one unit
     is worth); `base/case_dual_unique` are false where HiGHS ranging says the value is not unique."""
-    keys = ["family", *INDEX_COLUMNS]
-    b, c = constraint_state(base.tables["constraints"]), constraint_state(case.tables["constraints"])
+    index = [*INDEX_COLUMNS, *(column for column in TRADE_INDEX_COLUMNS
+                               if any(column in res.tables["constraints"].columns for res in (base, case)))]
+    keys = ["family", *index]
+    b, c = constraint_state(base.tables["constraints"], index), constraint_state(case.tables["constraints"], index)
     cols = [*keys, "body", "lower", "upper", "slack", "dual", "dual_unique", "limit_value", "at", "binding"]
     merged = b[cols].merge(c[cols], on=keys, how="outer", suffixes=("_base", "_case"), indicator=True, sort=False)
     out = merged[keys].copy()
@@ -528,6 +574,10 @@ def compare_summary(base: CaseResults, case: CaseResults, refineries: pd.DataFra
         ("crude cost", "kUSD/d", coast["base_crude_cost_kusd_per_day"], coast["case_crude_cost_kusd_per_day"]),
         ("operating cost", "kUSD/d", coast["base_operating_cost_kusd_per_day"],
          coast["case_operating_cost_kusd_per_day"]),
+        *((("stream purchase cost", "kUSD/d", coast[f"base_{TRADE_COST_COLUMNS[0]}"],
+            coast[f"case_{TRADE_COST_COLUMNS[0]}"]),
+           ("stream transfer cost", "kUSD/d", coast[f"base_{TRADE_COST_COLUMNS[1]}"],
+            coast[f"case_{TRADE_COST_COLUMNS[1]}"])) if trades(base, case) else ()),
         ("crude grades taken", "count", crudes_b, crudes_c),
         ("refineries running", "count", running_b, running_c),
     ]

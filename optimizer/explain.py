@@ -42,7 +42,8 @@ from optimizer.validate import load_instance
 DEFINITIONS = ("stream_balance", "product_make", "product_recipe", "crude_tier_split")  # not limits: never soft
 SOFT = tuple(f for f in CONSTRAINT_INDEX if f not in DEFINITIONS)
 VOLUME_FAMILIES = ("crude_unit_capacity", "unit_capacity", "product_sales", "refinery_product_sales",
-                   "crude_availability", "crude_tier_volume", "link_capacity", "policy_cap", "policy_floor")
+                   "crude_availability", "crude_tier_volume", "link_capacity", "policy_cap", "policy_floor",
+                   "stream_purchase_limit", "stream_transfer_capacity")
 ELASTIC_PENALTY_KUSD_PER_PCT = 1e4  # per 1 % of a limit relaxed: far above any margin it could buy
 IIS_EXACT = int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible)
 IIS_FAST = int(highspy.IisStrategy.kIisStrategyFromLp)  # a conflicting set, not reduced to an irreducible one
@@ -104,6 +105,8 @@ def source_of(family: str, index: Any, side: str, instance: Instance | None = No
         "link_capacity": ("links", joined, "capacity_kbd"),
         "policy_cap": ("policies", joined, "volume_kbd"),
         "policy_floor": ("policies", joined, "volume_kbd"),
+        "stream_purchase_limit": ("stream_purchases", joined, "max_kbd" if upper else "min_kbd"),
+        "stream_transfer_capacity": ("stream_transfers", joined, "capacity_kbd"),
     }[family]
     return [Source(*table_row)]
 
@@ -133,6 +136,20 @@ def _crude(instance: Instance, crude: str) -> str:
     if "name" in frame.columns and crude in frame.index and frame.at[crude, "name"]:
         return str(frame.at[crude, "name"])
     return crude
+
+
+def _purchase(instance: Instance, d: ModelData, b: str) -> str:
+    """'imported_resid (resid at any refinery)' / '... at Port Arthur (pa)'."""
+    r = instance.tables["stream_purchases"].at[b, "refinery_id"] if b in instance.tables["stream_purchases"].index \
+        else ""
+    where = f"at {_name(instance, 'refineries', r)}" if r else "at any refinery"
+    return f"{_name(instance, 'streams', d.purchase_stream[b])} bought under {b} {where}"
+
+
+def _transfer(instance: Instance, d: ModelData, x: str) -> str:
+    s, a, z = d.transfer_route[x]
+    return (f"{_name(instance, 'streams', s)} sent from {_name(instance, 'refineries', a)} to "
+            f"{_name(instance, 'refineries', z)} ({x})")
 
 
 def describe_row(instance: Instance, d: ModelData, family: str, index: Any, side: str) -> str:
@@ -179,6 +196,12 @@ def describe_row(instance: Instance, d: ModelData, family: str, index: Any, side
         what = f" ({rule['description']})" if rule is not None and rule["description"] else ""
         kind = "ban" if d.rules[k[0]][0] == "ban" else ("cap" if family == "policy_cap" else "floor")
         return f"policy {kind} {k[0]}{what} binds"
+    if family == "stream_purchase_limit":
+        if at_min:
+            return f"the {_purchase(instance, d, k[0])} is at its contract minimum"
+        return f"all the {_purchase(instance, d, k[0])} on offer is taken"
+    if family == "stream_transfer_capacity":
+        return f"the line for {_transfer(instance, d, k[0])} is full"
     if family == "stream_balance":
         return f"every barrel of {k[1]} made at {ref} must be used"
     return f"{family} {', '.join(map(str, k))}"
@@ -239,7 +262,18 @@ def describe_limit(instance: Instance, d: ModelData, family: str, index: Any, si
         return f"what is bought of {_name(instance, 'crudes', k[0])} must come from its supply tranches"
     if family == "link_capacity":
         return f"{_name(instance, 'links', k[0])} carries at most {d.link_capacity_kbd[k[0]]:g} kb/d"
+    if family == "stream_purchase_limit":
+        if at_min:
+            return f"at least {d.purchase_min_kbd[k[0]]:g} kb/d of {_purchase(instance, d, k[0])} must be taken"
+        return f"at most {d.purchase_max_kbd[k[0]]:g} kb/d of {_purchase(instance, d, k[0])} is on offer"
+    if family == "stream_transfer_capacity":
+        return f"at most {d.transfer_capacity_kbd[k[0]]:g} kb/d of {_transfer(instance, d, k[0])} can be moved"
     if family == "stream_balance":
+        traded = any(d.purchase_stream[b] == k[1] and r == k[0] for b, r in d.PURCHASE_BUYS) or any(
+            s == k[1] and k[0] in (a, z) for s, a, z in d.transfer_route.values())
+        if traded:
+            return (f"every barrel of {k[1]} made, bought or received at {ref} must be used or sent on, and every "
+                    "barrel used or sent made, bought or received")
         return f"every barrel of {k[1]} made at {ref} must be used, and every barrel used made"
     if family == "product_make":
         return f"{_name(instance, 'products', k[1])} sold at {ref} must be blended from its components"
@@ -453,8 +487,8 @@ def explain_optimal(instance: Instance, d: ModelData, top: int) -> pd.DataFrame:
                    "range of each crude over them).")
     printed = table[table["printed"]] if len(table) else table
     named = list(dict.fromkeys(printed["refinery_id"])) if "refinery_id" in printed else []
-    # the refineries of the limits printed, in their order (a limit of no refinery, such as a crude's availability
-    # or a link, has an empty cell: NaN once the rows are a table)
+    # the refineries of the limits printed, in their order (a limit of no refinery, such as a stream transfer or a
+    # crude's availability, has an empty cell: NaN once the rows are a table)
     for r in [r for r in named if isinstance(r, str) and r]:
         taken = sorted(((res.values["Buy"][(r, c)], c) for c in d.CRUDES if res.values["Buy"][(r, c)] > 1e-6),
                        reverse=True)

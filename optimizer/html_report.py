@@ -353,6 +353,9 @@ def _margin(case: CaseResults, cmp: Comparison | None) -> str:
     lede = ("How the coast margin gets from the base to the case. Price effects are valued at the case's volumes, "
             "volume effects at the base's prices, so the steps add up exactly. 'Other crude costs' are supply-curve "
             "premia and crude-unit costs.")
+    if any(str(s).startswith("stream ") for s, _, _ in steps):
+        lede += (" Stream purchases are split likewise into price and volume; 'stream transfers' is the cost of "
+                 "moving streams between refineries (the barrels carry no internal price).")
     out = _section("bridge", f"Margin bridge: {cmp.base_label} to {cmp.case_label}", lede, body)
     change_steps = [s for s, _, k in steps if k == "change"]
     fallback = colors_for(change_steps)
@@ -377,7 +380,7 @@ def _margin(case: CaseResults, cmp: Comparison | None) -> str:
 
 def _row_where(row: Any) -> str:
     parts = [str(row[c]) for c in ("refinery_id", "unit_id", "crude_id", "stream_id", "product_id", "ref_product_id",
-                                   "quality_id", "tier", "link_id", "rule_id")
+                                   "quality_id", "tier", "link_id", "rule_id", "purchase_id", "transfer_id")
              if c in row and str(row[c]) not in ("", "nan")]
     return " · ".join(parts)
 

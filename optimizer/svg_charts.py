@@ -21,10 +21,11 @@ POSITIVE, NEGATIVE, TOTAL = "#3f8f4f", "#d1495b", "#4e79a7"
 # never under 4.58:1 (WCAG AA asks 4.5), whatever the cell's colour (the page's softer ink would drop to 4:1).
 INK_ON_LIGHT, INK_ON_DARK = "#000000", "#ffffff"
 # The margin bridge's steps, in their own colours: revenue steps in teals, crude-cost steps in purples,
-# operating cost grey. Neither the origin palette nor the green / red of gains and losses.
+# stream-trade steps in browns, operating cost grey. Neither the origin palette nor the green / red of gains and losses.
 BRIDGE_COLORS = {"product prices": "#0b5563", "product volumes": "#5fb0c0", "crude prices and freight": "#3f2a6b",
                  "tariffs": "#7a5aa6", "crude slate": "#a996cf", "other crude costs": "#d4c8ea",
-                 "operating cost": "#6b6b6b"}
+                 "stream purchase prices": "#8c564b", "stream purchase volumes": "#c49c94",
+                 "stream transfers": "#e0b080", "operating cost": "#6b6b6b"}
 CHANGE_CAP_PP = 25.0  # the utilisation-change colour scale saturates here: one outlier does not wash out the rest
 FULL = "#c2410c"  # a unit at capacity: the constraint a planner looks for first (white text reads on it)
 FULL_PCT = 99.95

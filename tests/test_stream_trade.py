@@ -1,6 +1,6 @@
 """Stream trade end to end: a two-refinery toy that buys coker feed and passes residue to its sister plant, solved
 from the command line, with every figure of its result tables derived by hand; the self-check catching a corrupted
-purchase or transfer; a scenario, a sweep over the purchase price and the workbook on the same toy.
+purchase or transfer; explain, compare, a sweep over the purchase price and the workbook on the same toy.
 
 The toy (the derivation every test below starts from). Crude A costs $50 and is 60 % light, 40 % resid. Light sells
 as gasoline ($80); resid as fuel oil ($40, at most 35 kb/d on the coast) or is coked: 0.8 coker liquid (gasoline)
@@ -239,7 +239,7 @@ def test_workbook_results_read_back_and_pass_the_self_check(toy, tmp_path):
     assert tables["stream_transfers"]["volume_kbd"].tolist() == pytest.approx([15.0])
 
 
-# -- scenarios, sweep -------------------------------------------------------------------------------
+# -- scenarios, compare, explain, sweep -------------------------------------------------------------------------------
 
 
 def test_a_scenario_changes_the_trade_params_in_place(toy):
@@ -255,6 +255,81 @@ def test_a_scenario_changes_the_trade_params_in_place(toy):
     assert not case.rebuilt
     assert case.objective_kusd_per_day == pytest.approx(4105.0)
     assert case.duals["stream_transfer_capacity"]["r1_to_r2"] == pytest.approx(23.0)
+
+
+def test_compare_bridge_adds_up_with_purchases(toy, solved, tmp_path):
+    """Base against no_import: the margin falls by 95 = 4200 - 4105. R2 makes 4 kb/d less gasoline (0.8 x 5):
+    product volumes -320; the cargo's 225 kUSD/d are no longer spent: stream purchase volumes +225 (its price did
+    not move: prices 0); the line is the same: transfers 0. -320 + 225 = -95."""
+    case = tmp_path / "no_import"
+    result = CliRunner().invoke(main, ["solve", str(toy), "--scenario", "no_import", "--out", str(case)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["compare", str(solved), str(case), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    bridge = pd.read_csv(tmp_path / "cmp" / "compare_bridge.csv")
+    coast = bridge[bridge["refinery_id"] == "coast"].set_index("step")["amount_kusd_per_day"]
+    assert list(coast.index) == ["base margin", "product prices", "product volumes", "crude prices and freight",
+                                 "tariffs", "crude slate", "other crude costs", "stream purchase prices",
+                                 "stream purchase volumes", "stream transfers", "operating cost", "case margin"]
+    assert coast["base margin"] == pytest.approx(4200.0)
+    assert coast["case margin"] == pytest.approx(4105.0)
+    assert coast["product volumes"] == pytest.approx(-320.0)
+    assert coast["stream purchase volumes"] == pytest.approx(225.0)
+    assert coast["stream purchase prices"] == pytest.approx(0.0, abs=1e-9)
+    assert coast["stream transfers"] == pytest.approx(0.0, abs=1e-9)
+    for refinery, steps in bridge.groupby("refinery_id"):
+        total = steps[steps["kind"] == "change"]["amount_kusd_per_day"].sum()
+        margins = steps.set_index("step")["amount_kusd_per_day"]
+        assert margins["base margin"] + total == pytest.approx(margins["case margin"], abs=0.005), refinery
+    summary = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv").set_index("metric")
+    assert summary.at["stream purchase cost", "change"] == pytest.approx(-225.0)
+    constraints = pd.read_csv(tmp_path / "cmp" / "compare_constraints.csv", keep_default_na=False)
+    line = constraints[constraints["family"] == "stream_transfer_capacity"].iloc[0]
+    assert (line["transfer_id"], line["limit"], line["marginal_value_unit"]) == (
+        "r1_to_r2", "stream transfer r1_to_r2", "$/bbl")
+    assert (float(line["base_marginal_value"]), float(line["case_marginal_value"])) == pytest.approx((4.0, 23.0))
+
+
+def test_a_price_change_of_a_purchase_is_a_price_step(toy, solved, tmp_path):
+    """The cargo at $47 instead of 45 (still bought: 64 - 47 > 0, and the line is still the better use): the same
+    plan, 5 kb/d x $2 more: stream purchase prices -10, every other step 0."""
+    case = tmp_path / "dearer"
+    result = CliRunner().invoke(main, ["solve", str(toy), "--out", str(case), "--set",
+                                       "stream_purchases.imported_resid.price_usd_per_bbl = 47"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["compare", str(solved), str(case), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    bridge = pd.read_csv(tmp_path / "cmp" / "compare_bridge.csv")
+    coast = bridge[(bridge["refinery_id"] == "coast") & (bridge["kind"] == "change")].set_index("step")
+    assert coast.at["stream purchase prices", "amount_kusd_per_day"] == pytest.approx(-10.0)
+    assert coast.drop(index="stream purchase prices")["amount_kusd_per_day"].abs().max() < 1e-6
+
+
+def test_explain_names_the_trade_limits_in_plant_words(toy, tmp_path):
+    result = CliRunner().invoke(main, ["explain", str(toy), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert ("The line for Vacuum resid (resid) sent from Sister plant (R1) to Coking plant (R2) (r1_to_r2) is full; "
+            "one more kb/d is worth $4.00/bbl") in result.output
+    table = pd.read_csv(tmp_path / "x" / "explanation.csv", keep_default_na=False)
+    line = table[table["family"] == "stream_transfer_capacity"].iloc[0]
+    assert line["input"] == "stream_transfers.csv row 2, column capacity_kbd"
+
+
+def test_explain_traces_an_infeasible_contract_minimum_to_its_cell(toy, tmp_path):
+    """take_or_pay: 100 kb/d of resid must be taken, but even with the crude units idle the resid can only go to
+    the coker (60) and the fuel-oil market (35): 95 < 100. The conflict names the contract minimum, the coker and
+    the market, each with its input cell and the override that set it. The cheapest way out, in percent of each
+    limit: 5 kb/d off the minimum is 5 %, on the coker 8.3 %, on the market 14 %: lower the minimum to 95."""
+    result = CliRunner().invoke(main, ["explain", str(toy), "--scenario", "take_or_pay", "--elastic",
+                                       "--out", str(tmp_path / "x")])
+    assert result.exit_code == 3, result.output
+    assert ("at least 100 kb/d of Vacuum resid (resid) bought under imported_resid at any refinery must be taken: "
+            "stream_purchases.csv row 2, column min_kbd = 100.0 [set by take_or_pay: "
+            "stream_purchases.imported_resid.min_kbd = 100]") in result.output
+    assert "the coker unit coker at Coking plant (R2) takes at most 60 kb/d" in result.output
+    assert "coast sales of fuel_oil must be at most 35 kb/d" in result.output
+    assert ("must be taken: lower it from 100 to 95.000 kb/d (by 5.000 kb/d) (stream_purchases.csv row 2, column "
+            "min_kbd)") in result.output
 
 
 def test_a_sweep_over_the_purchase_price(toy, tmp_path):
