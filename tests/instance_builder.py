@@ -46,3 +46,22 @@ def write_instance(folder: str | Path, tables: dict[str, list[dict]], toml_text:
             for row in rows:
                 writer.writerow([_cell(row.get(key)) for key in header])
     return folder
+
+
+def one_stream_tables(refineries: list[str], policies: list[dict] | None = None) -> dict[str, list[dict]]:
+    """Refineries of 100 kb/d that turn crude into one saleable stream (fuel at 60 $/bbl): crude A (40 $/bbl,
+    50 kb/d available) earns 20 $/bbl, crude B (50 $/bbl, unlimited) 10. With two refineries any split of A
+    between them is optimal: the tests of ties, degenerate limits and per-refinery costs start from this."""
+    tables: dict[str, list[dict]] = {
+        "refineries": [{"refinery_id": r, "crude_capacity_kbd": 100} for r in refineries],
+        "crudes": [{"crude_id": "A", "origin": "X", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 40,
+                    "availability_kbd": 50},
+                   {"crude_id": "B", "origin": "Y", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 50}],
+        "streams": [{"stream_id": "oil"}],
+        "crude_yields": [{"crude_id": c, "stream_id": "oil", "yield_vol_frac": 1.0} for c in ("A", "B")],
+        "products": [{"product_id": "fuel", "price_usd_per_bbl": 60}],
+        "blend_components": [{"product_id": "fuel", "stream_id": "oil"}],
+    }
+    if policies:
+        tables["policies"] = policies
+    return tables

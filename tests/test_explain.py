@@ -18,7 +18,7 @@ from optimizer.solve import SlateSolver
 from optimizer.validate import load_instance, validate
 
 from .conftest import INSTANCES
-from .instance_builder import write_instance
+from .instance_builder import one_stream_tables, write_instance
 
 
 def explain(*args: str):
@@ -144,17 +144,7 @@ def test_a_degenerate_limit_says_both_values(tmp_path):
     # A earns 20 $/bbl against B's 10 and is limited twice at 50 kb/d: 50 on offer and a 50 kb/d licence.
     # One more kb/d of either limit alone is worth nothing (the other still binds); one less costs 10 $/bbl
     # (a barrel of A becomes one of B). HiGHS's dual gives only one of these; explain states both.
-    tables = {
-        "refineries": [{"refinery_id": "R", "crude_capacity_kbd": 100}],
-        "crudes": [{"crude_id": "A", "origin": "X", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 40,
-                    "availability_kbd": 50},
-                   {"crude_id": "B", "origin": "Y", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 50}],
-        "streams": [{"stream_id": "oil"}],
-        "crude_yields": [{"crude_id": c, "stream_id": "oil", "yield_vol_frac": 1.0} for c in ("A", "B")],
-        "products": [{"product_id": "fuel", "price_usd_per_bbl": 60}],
-        "blend_components": [{"product_id": "fuel", "stream_id": "oil"}],
-        "policies": [{"rule_id": "licence", "kind": "cap", "origin": "X", "volume_kbd": 50}],
-    }
+    tables = one_stream_tables(["R"], [{"rule_id": "licence", "kind": "cap", "origin": "X", "volume_kbd": 50}])
     path = write_instance(tmp_path / "inst", tables)
     instance = read_instance(path)
     validate(instance)

@@ -15,7 +15,7 @@ from optimizer.solve import SlateSolver
 from optimizer.validate import load_instance
 
 from .conftest import INSTANCES
-from .instance_builder import write_instance
+from .instance_builder import one_stream_tables, write_instance
 
 EPS = 1e-3
 
@@ -151,16 +151,7 @@ def test_a_degenerate_ban_is_flagged_and_its_range_derived_by_hand():
 
 def test_ties_are_flagged_in_the_slate_and_summary(tmp_path):
     # two identical refineries share 50 kb/d of A (20 $/bbl against B's 10): any split is optimal
-    tables = {
-        "refineries": [{"refinery_id": "R1", "crude_capacity_kbd": 100}, {"refinery_id": "R2", "crude_capacity_kbd": 100}],
-        "crudes": [{"crude_id": "A", "origin": "X", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 40,
-                    "availability_kbd": 50},
-                   {"crude_id": "B", "origin": "Y", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 50}],
-        "streams": [{"stream_id": "oil"}],
-        "crude_yields": [{"crude_id": c, "stream_id": "oil", "yield_vol_frac": 1.0} for c in ("A", "B")],
-        "products": [{"product_id": "fuel", "price_usd_per_bbl": 60}],
-        "blend_components": [{"product_id": "fuel", "stream_id": "oil"}],
-    }
+    tables = one_stream_tables(["R1", "R2"])
     instance = read_instance(write_instance(tmp_path / "inst", tables))
     res, out = solve(instance)
     slate = out["slate"].set_index(["refinery_id", "crude_id"])

@@ -18,7 +18,7 @@ from optimizer.validate import load_instance, validate
 from optimizer.value import Curve, _confirmed, crude_values, policy_costs
 
 from .conftest import INSTANCES
-from .instance_builder import write_instance
+from .instance_builder import one_stream_tables, write_instance
 
 STEP = 0.01
 GULF = INSTANCES / "gulf_coast_2026"
@@ -158,16 +158,7 @@ def test_a_tie_at_todays_price_is_reported_as_a_range_and_matches_the_solve(tmp_
     # Two identical refineries and 50 kb/d of A that earns 20 $/bbl against B's 10 at either: any split of the
     # 50 kb/d between them is optimal. At R1, today's price is a breakpoint: a cent lower and R1 takes all 50,
     # a cent higher and it takes none. The coast takes 50 either way.
-    tables = {
-        "refineries": [{"refinery_id": "R1", "crude_capacity_kbd": 100}, {"refinery_id": "R2", "crude_capacity_kbd": 100}],
-        "crudes": [{"crude_id": "A", "origin": "X", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 40,
-                    "availability_kbd": 50},
-                   {"crude_id": "B", "origin": "Y", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 50}],
-        "streams": [{"stream_id": "oil"}],
-        "crude_yields": [{"crude_id": c, "stream_id": "oil", "yield_vol_frac": 1.0} for c in ("A", "B")],
-        "products": [{"product_id": "fuel", "price_usd_per_bbl": 60}],
-        "blend_components": [{"product_id": "fuel", "stream_id": "oil"}],
-    }
+    tables = one_stream_tables(["R1", "R2"])
     instance = read_instance(write_instance(tmp_path / "inst", tables))
     validate(instance)
     plan = SlateSolver().solve(derive(instance)).values["Buy"]
@@ -318,18 +309,9 @@ def test_per_refinery_cost_of_a_rule_that_costs_nothing_is_nothing(tmp_path):
     # Two identical refineries share 50 kb/d of A (any split optimal); a cap of 60 kb/d on A does not bind.
     # Dropping it leaves the margin as it is: every refinery's cost must be 0 whichever optimal plan HiGHS
     # lands on without it (the plan nearest the plan with the rule is taken), not a shift between them.
-    tables = {
-        "refineries": [{"refinery_id": "R1", "crude_capacity_kbd": 100}, {"refinery_id": "R2", "crude_capacity_kbd": 100}],
-        "crudes": [{"crude_id": "A", "origin": "X", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 40,
-                    "availability_kbd": 50},
-                   {"crude_id": "B", "origin": "Y", "api_deg": 30, "sulfur_wt_pct": 1.0, "price_usd_per_bbl": 50}],
-        "streams": [{"stream_id": "oil"}],
-        "crude_yields": [{"crude_id": c, "stream_id": "oil", "yield_vol_frac": 1.0} for c in ("A", "B")],
-        "products": [{"product_id": "fuel", "price_usd_per_bbl": 60}],
-        "blend_components": [{"product_id": "fuel", "stream_id": "oil"}],
-        "policies": [{"rule_id": "loose_cap", "kind": "cap", "origin": "X", "volume_kbd": 60},
-                     {"rule_id": "r2_cap", "kind": "cap", "origin": "X", "refinery_id": "R2", "volume_kbd": 25}],
-    }
+    tables = one_stream_tables(["R1", "R2"], [
+        {"rule_id": "loose_cap", "kind": "cap", "origin": "X", "volume_kbd": 60},
+        {"rule_id": "r2_cap", "kind": "cap", "origin": "X", "refinery_id": "R2", "volume_kbd": 25}])
     instance = read_instance(write_instance(tmp_path / "inst", tables))
     validate(instance)
     costs = policy_costs(instance, "base")

@@ -287,6 +287,68 @@ CRACKED_SULFUR = {
     "lco_ht": (0.05, "E: hydrotreated"),
 }
 HSFO_SULFUR_MAX = 3.5  # product_specs.csv high-sulfur fuel oil (HSFO 380) 3.5 mass %
+# What HSFO may be blended from: residues (straight from the crude unit or the vacuum unit), gas oils and cutter
+# stocks. Atmospheric residue is not a stream: it is vgo_raw + vr_raw_X sold together without vacuum distillation.
+HSFO_COMPONENTS = ("vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
+                   "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "lcgo", "cgo", "hc_bottoms")
+# HSFO viscosity. RMG 380 (ISO 8217:2012, product_specs.csv): kinematic viscosity <= 380 mm2/s (cSt) at 50 C. S.
+# Viscosity does not blend linearly; the Refutas viscosity blending index does,
+#     VBI = 14.534 ln(ln(v + 0.8)) + 10.975      (v in cSt, all at the same temperature, here 50 C),
+# and the spec is VBI(blend) <= VBI(380) = 36.876. Refutas blends by MASS fraction (Maples, Petroleum Refinery
+# Process Economics). It is blended here by VOLUME, as the package blends every spec and as planning LPs commonly
+# do, because (1) a mass basis in a volume-weighted spec would need each stream's quality rewritten as
+# SG x (VBI - VBI_max), which ties the stream qualities to the 380 limit and hides the stream's own VBI (and the
+# blend VBI the results report); (2) the HSFO sulfur spec is volume-blended already; (3) the error has a known
+# sign: residues (SG 0.98-1.05) are denser than the distillate cutters (0.80-0.95), so the volume basis gives the
+# residue less weight than the mass basis and lets a blend through with a few points less cutter than it really
+# needs (size: HSFO_COMPONENT_SG below, printed by --report). It errs in favour of selling residue as HSFO.
+HSFO_VISCOSITY_MAX_CST_50C = 380.0
+# Kinematic viscosity at 50 C of each HSFO component, cSt. All E: no viscosity is in the data. One value per
+# stream, like every stream quality here; the vr_raw_X / vr_X pools are defined per carbon-residue class, so one
+# value per pool. The 525 C+ residues are set by paving-asphalt consistency, since the model's asphalt units
+# turn them into paving grades unchanged: AASHTO M 226 viscosity grades fix 60 C absolute viscosity and a 135 C
+# kinematic minimum (AC-2.5 250 P / 125 cSt, AC-10 1000 P / 250 cSt, AC-30 3000 P / 350 cSt), and ASTM D341
+# (Walther, log log (v + 0.7) linear in log T) through those two points gives 50 C. Distillates and cracked
+# stocks are typical values at 40 or 100 C taken to 50 C the same way (general knowledge, not in the data).
+VISCOSITY_CST_50C = {
+    "vr_lo": (3.0e4, "light/medium sweet-crude residue (pool CCR 11.6): ~450 cSt at 100 C, softer than the softest "
+                     "paving grade (AC-2.5: 250 P at 60 C = ~8e4 cSt at 50 C); ASTM D341 to 50 C"),
+    "vr_md": (4.0e5, "medium-carbon sour residue (pool CCR 21.3; Arab Heavy, Canadian, GoM sour): AC-10 consistency "
+                     "(1000 P at 60 C, 250 cSt at 135 C, AASHTO M 226) -> 3.8e5 cSt at 50 C by ASTM D341"),
+    "vr_hi": (1.4e6, "high-carbon residue (pool CCR 27.9; Maya, Merey, Colombian): AC-30 consistency (3000 P at "
+                     "60 C, 350 cSt at 135 C, AASHTO M 226) -> 1.4e6 cSt at 50 C by ASTM D341"),
+    "vgo_raw": (50.0, "400-525 C vacuum gas oil (LVGO ~15, HVGO ~150 cSt at 50 C; ~7 cSt at 100 C)"),
+    "vgo": (50.0, "400-525 C vacuum gas oil (LVGO ~15, HVGO ~150 cSt at 50 C; ~7 cSt at 100 C)"),
+    "ago": (8.0, "340-400 C atmospheric gas oil (~10-12 cSt at 40 C)"),
+    "diesel_raw": (3.5, "290-340 C straight-run diesel, the heavy end of No. 2 diesel (ASTM D975: 1.9-4.1 cSt at "
+                        "40 C)"),
+    "kero_raw": (1.1, "180-290 C straight-run kerosene (jet ~1.2-1.5 cSt at 40 C)"),
+    "lco": (3.0, "FCC light cycle oil: ~3.5 cSt at 40 C (trade specs 3-6) -> ~3 cSt at 50 C"),
+    "lco_ht": (3.0, "hydrotreated LCO: as LCO (hydrotreating changes the viscosity little)"),
+    "lcgo": (3.0, "light coker gas oil, diesel range: as straight-run diesel of the same cut"),
+    "cgo": (20.0, "heavy coker gas oil (~340-510 C, ~4-5 cSt at 100 C)"),
+    "hc_bottoms": (15.0, "hydrocracker unconverted oil: paraffinic, ~4 cSt at 100 C (lube base-oil feed)"),
+    "slurry": (100.0, "FCC decant oil: carbon-black feedstock spec <= 80 SUS at 210 F (~15 cSt at 99 C; "
+                      "Sadeghbeigi, FCC Handbook) -> ~100 cSt at 50 C by ASTM D341"),
+}
+VISCOSITY_CST_50C.update({f"vr_raw_{k[3:]}": (v, s + " (the same residue before the vacuum unit)")
+                          for k, (v, s) in list(VISCOSITY_CST_50C.items()) if k.startswith("vr_")})
+# Specific gravity of the HSFO components, used only by --report to size the volume-basis error of the viscosity
+# blend (not in the model). VR pools: the assay pool means (computed); CGO 0.934 (process/unit_yields.csv coker
+# rows); hydrotreated diesel 0.825 and kerosene 0.820 (blend_component_properties.csv, PRELIM Table 10); the rest E.
+HSFO_COMPONENT_SG = {"vgo_raw": 0.92, "vgo": 0.92, "ago": 0.88, "diesel_raw": 0.85, "kero_raw": 0.81, "lco": 0.94,
+                     "lco_ht": 0.92, "lcgo": 0.88, "cgo": SG_CGO, "hc_bottoms": 0.85, "slurry": 1.08}
+
+
+def refutas_vbi(v_cst: float) -> float:
+    """Refutas viscosity blending index of a kinematic viscosity in cSt."""
+    return 14.534 * math.log(math.log(v_cst + 0.8)) + 10.975
+
+
+def refutas_cst(vbi: float) -> float:
+    """Kinematic viscosity in cSt of a Refutas viscosity blending index."""
+    return math.exp(math.exp((vbi - 10.975) / 14.534)) - 0.8
+
 # Kerosene-range share of ULSD. E: No. 2-D diesel needs a 52 C flash point (ASTM D975) and
 # kerosene flashes at 38-50 C (product_specs.csv Jet A flash min 38 C), so only part of the diesel
 # pool can be kerosene; 30 % is a planning value (flash blending is not linear). Without it the LP
@@ -1170,6 +1232,10 @@ def build(d: Data, out: Path) -> dict:
              "source": "product_specs.csv"},
         {"quality_id": "kero_share", "name": "Kerosene-range share (flash-point proxy)", "unit": "vol frac",
              "source": "E: ULSD_KERO_SHARE_MAX"},
+        {"quality_id": "viscosity_vbi_50c",
+             "name": "Viscosity at 50 C as the Refutas blending index 14.534 ln(ln(cSt + 0.8)) + 10.975 "
+                     "(blended by volume: approximation, Refutas blends by mass)",
+             "unit": "VBI (cSt at 50 C indexed)", "source": "product_specs.csv RMG 380; E: HSFO_VISCOSITY_MAX_CST_50C"},
     ])
     sq = []
     for sid, (v, s) in AKI.items():
@@ -1205,6 +1271,13 @@ def build(d: Data, out: Path) -> dict:
         sulfur[sid] = (v, s)
     for sid, (v, s) in sulfur.items():
         sq.append({"stream_id": sid, "quality_id": "sulfur", "value": round(v, 3), "source": s})
+    missing = [sid for sid in HSFO_COMPONENTS if sid not in VISCOSITY_CST_50C]
+    if missing:
+        raise SystemExit(f"VISCOSITY_CST_50C has no viscosity for the HSFO components {missing}")
+    for sid in HSFO_COMPONENTS:
+        v, basis = VISCOSITY_CST_50C[sid]
+        sq.append({"stream_id": sid, "quality_id": "viscosity_vbi_50c", "value": round(refutas_vbi(v), 4),
+                   "source": f"E: VISCOSITY_CST_50C {v:g} cSt at 50 C -> Refutas VBI; {basis}"})
     tables["stream_qualities"] = (["stream_id", "quality_id", "value", "source"], sq)
 
     # ---------------- unit yields ----------------
@@ -1373,12 +1446,9 @@ def build(d: Data, out: Path) -> dict:
     comp("ulsd", list(ULSD_COMPONENTS),
          "E: ULSD pool, all hydrotreated (15 ppm)")
     comp("lpg", ["lpg", "fcc_lpg"], "E: LPG pool")
-    comp("hsfo", ["vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
-                  "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "lcgo", "cgo", "hc_bottoms"],
+    comp("hsfo", list(HSFO_COMPONENTS),
          "E: HSFO = residue + cutter stocks; atmospheric residue may be sold without vacuum distillation")
-    comp("hsfo_export", ["vr_raw_lo", "vr_raw_md", "vr_raw_hi", "vgo_raw", "vr_lo", "vr_md", "vr_hi", "vgo", "ago",
-                         "diesel_raw", "kero_raw", "slurry", "lco", "lco_ht", "lcgo", "cgo", "hc_bottoms"],
-         "E: as hsfo")
+    comp("hsfo_export", list(HSFO_COMPONENTS), "E: as hsfo")
     comp("asphalt", ["asphalt"], "asphalt unit product")
     comp("coke", ["coke"], "coker product")
     tables["blend_components"] = (["product_id", "stream_id", "recipe_vol_frac", "source"], bc)
@@ -1394,6 +1464,12 @@ def build(d: Data, out: Path) -> dict:
              "source": "S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"},
         {"product_id": "hsfo_export", "quality_id": "sulfur", "max_value": HSFO_SULFUR_MAX,
              "source": "S: product_specs.csv HSFO 380 3.5 mass % (volume-blended here: approximation)"},
+    ] + [
+        {"product_id": pid, "quality_id": "viscosity_vbi_50c",
+             "max_value": round(refutas_vbi(HSFO_VISCOSITY_MAX_CST_50C), 4),
+             "source": f"S+E: product_specs.csv RMG 380 (ISO 8217:2012) <= {HSFO_VISCOSITY_MAX_CST_50C:g} cSt at 50 C "
+                       "as a Refutas VBI (blended by volume: approximation, E)"}
+        for pid in ("hsfo", "hsfo_export")
     ])
 
     # ---------------- freight (inland surcharge) ----------------
@@ -1645,6 +1721,27 @@ def provenance(result: dict) -> str:
     return "\n".join(lines)
 
 
+def viscosity_report(vr_props: dict) -> str:
+    """Each HSFO component's VBI, and the cutter share a residue needs to make RMG 380 with one cutter, by volume
+    (as modelled) and by mass (Refutas' own basis), with HSFO_COMPONENT_SG."""
+    vmax = refutas_vbi(HSFO_VISCOSITY_MAX_CST_50C)
+    lines = [f"HSFO viscosity: RMG {HSFO_VISCOSITY_MAX_CST_50C:g} cSt at 50 C = VBI {vmax:.3f}"]
+    lines += [f"  {sid:11s} {VISCOSITY_CST_50C[sid][0]:>9g} cSt  VBI {refutas_vbi(VISCOSITY_CST_50C[sid][0]):6.2f}"
+              for sid in HSFO_COMPONENTS]
+    lines.append("  cutter vol % a residue needs for RMG 380 with one cutter (volume basis as modelled / mass basis):")
+    for vr in ("vr_lo", "vr_md", "vr_hi"):
+        b_r, sg_r = refutas_vbi(VISCOSITY_CST_50C[vr][0]), vr_props[vr]["sg"]
+        parts = []
+        for cut in ("kero_raw", "lco", "diesel_raw", "ago", "vgo", "slurry"):
+            b_c, sg_c = refutas_vbi(VISCOSITY_CST_50C[cut][0]), HSFO_COMPONENT_SG[cut]
+            x_vol = (b_r - vmax) / (b_r - b_c)  # the share the volume-weighted spec asks for
+            y = x_vol  # the same share as a mass fraction, turned into volume
+            x_mass = (y / sg_c) / (y / sg_c + (1 - y) / sg_r)
+            parts.append(f"{cut} {100 * x_vol:.1f}/{100 * x_mass:.1f}")
+        lines.append(f"  {vr} (SG {sg_r:.3f}): " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=HERE / "data",
@@ -1668,6 +1765,7 @@ def main(argv=None) -> int:
         for reg, p in result["prices"].items():
             print(reg, "brent", round(p["brent"][0], 2), "wti", round(p["wti"][0], 2),
                   {k: round(v[0], 2) for k, v in p["products"].items()})
+        print(viscosity_report(result["vr_props"]))
     return 0
 
 
