@@ -1418,8 +1418,9 @@ def build(d: Data, out: Path) -> dict:
     pnames = {
         "gasoline": "Gasoline blendstock (USGC conventional regular, CBOB basis)",
         "jet": "Jet fuel / kerosene", "ulsd": "Ultra-low-sulfur diesel", "lpg": "LPG (propane-priced)",
-        "naphtha": "Naphtha (petrochemical feed / export)", "hsfo": "High-sulfur fuel oil 3.5 %S, USGC market",
-        "hsfo_export": "High-sulfur fuel oil 3.5 %S, exported beyond the USGC market",
+        "naphtha": "Naphtha (petrochemical feed / export)",
+        "hsfo": "High-sulfur fuel oil RMG 380 (3.5 %S, 380 cSt at 50 C), USGC market",
+        "hsfo_export": "High-sulfur fuel oil RMG 380 (3.5 %S, 380 cSt at 50 C), exported beyond the USGC market",
         "asphalt": "Paving asphalt", "coke": "Petroleum coke, fuel grade (bbl at 5 bbl/short ton)",
     }
     products = []
@@ -1669,8 +1670,8 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
          drop=vz_2026 + hormuz)
     scen("calibration_2024_hsfo_at_maya_parity",
          f"Sensitivity: calibration_2024 with HSFO at Maya parity (the {HSFO_PREMIUM_OVER_MAYA:g} $/bbl premium of "
-         "May 2025, a month of record-low USGC fuel-oil imports, left out): how much of the 2024 coker idling "
-         "comes from the HSFO price",
+         "May 2025, a month of record-low USGC fuel-oil imports, left out): how much of the 2024 coker use "
+         "depends on the HSFO price",
          extends="calibration_2024",
          overrides=[f"products.hsfo.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}",
                     f"products.hsfo_export.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}"])
@@ -1739,6 +1740,13 @@ def viscosity_report(vr_props: dict) -> str:
             x_mass = (y / sg_c) / (y / sg_c + (1 - y) / sg_r)
             parts.append(f"{cut} {100 * x_vol:.1f}/{100 * x_mass:.1f}")
         lines.append(f"  {vr} (SG {sg_r:.3f}): " + ", ".join(parts))
+    # sum(v SG (VBI - max)) <= 0 is the mass-weighted spec, exactly; as a volume-weighted quality against the same
+    # max that is VBI' = max + SG (VBI - max). Only exact for the 380 limit, hence a sensitivity, not the model.
+    sg = dict(HSFO_COMPONENT_SG, **{f"{p}{k[3:]}": v["sg"] for k, v in vr_props.items() for p in ("vr_", "vr_raw_")})
+    lines.append("  the exact mass basis as overrides (crudeslate solve ... --set each):")
+    lines += [f"    stream_qualities.{sid}/viscosity_vbi_50c.value = "
+              f"{round(vmax + sg[sid] * (refutas_vbi(VISCOSITY_CST_50C[sid][0]) - vmax), 4):g}"
+              for sid in HSFO_COMPONENTS]
     return "\n".join(lines)
 
 
