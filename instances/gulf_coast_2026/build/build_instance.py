@@ -708,6 +708,81 @@ HSFO_MAX_SALES = 250.0
 # stepped demand curve for residue (the LP has no product tiers).
 HSFO_EXPORT_DISCOUNT = 5.00
 
+# ------------------------------------------------------------------------------------------------
+# Residue trade (stream_transfers.csv, stream_purchases.csv)
+# ------------------------------------------------------------------------------------------------
+# Refineries pass residue to neighbours with coking room, and coking refineries import fuel oil as coker feed.
+#
+# Transfers. Who: a refinery whose diet class sells residue (no coker, or a light coker: coker/crude below
+# RESIDUE_SENDER_MAX_COKER_RATIO, the DIET_CLASSES boundary) sends to a refinery built to coke more than its own
+# light diet (coker/crude at or above it) in the same port or industrial cluster, plus one link per owner
+# system where the owner has a sender and a coking sister plant on the water (same EIA `corporation`, checked
+# below). Inland plants (Panhandle, Permian, New Mexico, East Texas, Arkansas) have no water route and no link;
+# Hunt Tuscaloosa (Black Warrior River, ~350 river miles above Mobile) is no one's neighbour. The clusters are
+# E (geography, general knowledge); the distances come from the EIA coordinates (S).
+RESIDUE_CLUSTERS = OrderedDict([
+    ("houston_texas_city", ("Houston Ship Channel, Baytown, Texas City and Freeport/Sweeny (Galveston Bay and the "
+                            "GIWW)", ("valero_houston", "chevron_pasadena", "pemex_deer_park", "exxon_baytown",
+                                      "marathon_galveston_bay", "valero_texas_city", "p66_sweeny"))),
+    ("port_arthur_beaumont", ("Sabine-Neches Waterway (Port Arthur, Beaumont)",
+                              ("motiva_port_arthur", "valero_port_arthur", "total_port_arthur", "exxon_beaumont"))),
+    ("lake_charles", ("Calcasieu Ship Channel (Lake Charles, Westlake)",
+                      ("citgo_lake_charles", "p66_lake_charles", "calcasieu_lake_charles"))),
+    ("corpus_christi", ("Corpus Christi Inner Harbor (Refinery Row)",
+                        ("valero_corpus_christi", "fhr_corpus_christi", "citgo_corpus_christi"))),
+    ("mississippi_river", ("lower Mississippi, Baton Rouge to New Orleans, with Krotz Springs on the Atchafalaya "
+                           "(Port Allen route)",
+                           ("exxon_baton_rouge", "placid_port_allen", "marathon_garyville", "shell_norco",
+                            "valero_st_charles", "pbf_chalmette", "valero_meraux", "delek_krotz_springs"))),
+    ("mobile_pascagoula", ("Mobile Bay and Pascagoula (GIWW)", ("vertex_mobile", "chevron_pascagoula"))),
+])
+RESIDUE_SENDER_MAX_COKER_RATIO = 0.10
+# Same-owner links across clusters: the sister coker with room nearest by water (E: choice of sister).
+RESIDUE_SISTER_LINKS = (
+    ("exxon_beaumont", "exxon_baton_rouge"),
+    ("valero_houston", "valero_port_arthur"),
+    ("valero_corpus_christi", "valero_texas_city"),
+    ("marathon_galveston_bay", "marathon_garyville"),
+    ("chevron_pasadena", "chevron_pascagoula"),
+)
+# What moves: the 525 C+ residue as the crude unit leaves it (vr_raw_X), which the receiver's vacuum unit takes and
+# its coker then cokes; this is what the senders sell as HSFO now (atmospheric residue without vacuum
+# distillation), so they need no vacuum room of their own, and the receiver's vacuum capacity counts the barrels.
+# One row per carbon-residue class, since the model keeps the classes apart (their coker yields differ) and so
+# would the barges (one cargo a barge).
+RESIDUE_TRANSFER_STREAMS = ("vr_raw_lo", "vr_raw_md", "vr_raw_hi")
+# How: heated inland tank barges on the Gulf Intracoastal Waterway and the lower Mississippi (residue moves at
+# 250-300 F; no plant-to-plant residue pipelines are in the data). Each row is one term-chartered unit tow of two
+# 30,000-bbl barges (the predominant inland tank-barge size; tows of 2-3 barges: general knowledge, not in the
+# data) shuttling between the two docks; the row's capacity is what that tow moves a day, and the dual of a
+# binding row is what a second tow would earn. Cost per barrel = the tow's day rate x round-trip days / cargo +
+# handling. All E (general knowledge of the 2024-25 inland market: tows of this size charter for ~$20-30k/day
+# with fuel; towboats make ~4-5 mph with traffic, locks and bridges; loading or discharging a heated residue
+# barge takes ~8-12 h). The costs are small beside the residue-value gaps trade would close ($25-50/bbl), so they
+# decide the route, hardly whether residue moves.
+BARGE_TOW_KBBL = 60.0
+BARGE_TOW_USD_PER_DAY = 25000.0
+BARGE_MILES_PER_DAY = 100.0
+BARGE_PORT_DAYS = 1.0  # loading + discharging, per round trip
+BARGE_HANDLING_USD_PER_BBL = 0.35  # dock fees at both ends and keeping the cargo hot
+# Water route over straight-line distance: GIWW and river miles run ~1.3-1.9 x the straight line (Baton Rouge -
+# New Orleans: ~70 miles straight, ~130 river miles). E.
+WATERWAY_CIRCUITY = 1.6
+# Imported fuel oil as coker feed. Priced at the instance's HSFO price (Maya + 4.20, the USGC HSFO 3 %S quote of
+# May 2025) plus the cost of landing a cargo at the refinery dock (E: lightering/discharge, inspection). The coast-
+# wide limit is the USGC fuel-oil import volume of June 2025, 213 kb/d (product_and_byproduct_prices_sourced.csv
+# l.6, read below): price and volume come from the same Argus/Kpler report, one observed point of the import
+# supply (a flat curve up to it is E). What it is: fuel oil of RMG 380 quality (ISO 8217, process/product_specs.csv),
+# whose micro carbon residue may be at most 18 wt% and density 991 kg/m3 (read below); the coker yields take
+# those limits through the same Gary correlation as the residue pools, i.e. at the most coke RMG 380 allows (E:
+# conservative). The stream has coker yields only: it is coker feed (no vacuum split - its cutter is coked with
+# it, which costs coker room and errs against the import -, no asphalt, no resale as HSFO).
+FO_IMPORT_DELIVERY_USD_PER_BBL = 0.50
+FO_IMPORT_STREAM = "fo_import"
+FO_IMPORT_ID = "fuel_oil_imports"
+# No VGO (FCC feed) purchase: the data has no VGO price, and with FCCs ~50 % used the model values VGO at
+# $90-165/bbl, so the volume bought would be whatever limit were assumed.
+
 # Sensitivity on sour differentials in the Hormuz months (no quote for them is in the data): the closure
 # takes Middle East sour barrels off the market, and a sour-supply shock on the Gulf narrows sour
 # discounts. The one such episode in the data: USGC Cold Lake went from WTI -13.57 (Feb 2025) to -9.45
@@ -773,6 +848,27 @@ class Data:
         self.diffs = r("heavy_crude_differentials_sourced.csv")
         self.cand = r("crude_candidates_lp_summary.csv")
         self.cmon = r("canadian_crude_quality_crudemonitor_2021-2023avg.csv")
+        self.byproducts = r("product_and_byproduct_prices_sourced.csv")
+        self.specs = r("process/product_specs.csv")
+
+    def spec(self, product: str, prop: str) -> tuple[float, str]:
+        """The value of the process/product_specs.csv row with this product and property, and 'l.N'."""
+        hits = self.specs.index[(self.specs["product"] == product) & (self.specs["property"] == prop)]
+        if len(hits) != 1:
+            raise SystemExit(f"process/product_specs.csv: no single row {product!r} / {prop!r}")
+        i = int(hits[0])
+        return float(self.specs.loc[i, "value"]), f"l.{i + 2}"
+
+    def fuel_oil_imports(self) -> tuple[float, str, str]:
+        """USGC fuel-oil imports (kb/d) in the note of the HSFO-over-Maya row, its month, and 'l.N'."""
+        hits = self.byproducts.index[self.byproducts["product"] == "HSFO 3%S premium over Maya"]
+        if len(hits) != 1:
+            raise SystemExit("product_and_byproduct_prices_sourced.csv: no single 'HSFO 3%S premium over Maya' row")
+        i = int(hits[0])
+        m = re.search(r"imports record low (\d+(?:\.\d+)?) kb/d (\w+ \d{4})", self.byproducts.loc[i, "note"])
+        if m is None:
+            raise SystemExit("product_and_byproduct_prices_sourced.csv: no fuel-oil import volume in the HSFO row note")
+        return float(m.group(1)), m.group(2), f"l.{i + 2}"
 
     def diff(self, period: str, grade: str) -> tuple[list[float], str]:
         """The numbers in the differential cell of the row with this date/period and grade, and 'l.N'."""
@@ -1057,6 +1153,9 @@ def build(d: Data, out: Path) -> dict:
                           f"{coke_src}; x 0.907185 t/short ton / 5.0 bbl per short ton (COKE_BBL_PER_SHORT_TON, E)")),
             ]),
             "diffs": OrderedDict(),
+            "fo_import": (maya_fob + HSFO_PREMIUM_OVER_MAYA + FO_IMPORT_DELIVERY_USD_PER_BBL,
+                          "S+E: the regime's HSFO price (Maya FOB + 4.20, product_and_byproduct_prices_sourced.csv "
+                          f"l.6) + FO_IMPORT_DELIVERY_USD_PER_BBL {FO_IMPORT_DELIVERY_USD_PER_BBL:g} (E)"),
             "alky_opex": (ALKY_UTILITIES + ALKY_PURCHASED_IC4 * lpg,
                        (f"S+E: utilities 1.72 (unit_utilities_costs.csv) + purchased isobutane "
                         f"{ALKY_PURCHASED_IC4} bbl x LPG price")),
@@ -1171,6 +1270,13 @@ def build(d: Data, out: Path) -> dict:
         p = vr_props[name]
         stream(name, f"Vacuum residue, VR MCR {lo:g}-{hi:g} wt% (pool mean CCR {p['ccr']:.1f}, SG {p['sg']:.3f}): "
                + " ".join(p["members"]), source="vacuum unit; class means from assays")
+    fo_mcr, fo_mcr_line = d.spec("residual marine fuel RMG 380", "micro carbon residue")
+    fo_rho, fo_rho_line = d.spec("residual marine fuel RMG 380", "density at 15 C")
+    fo_src = (f"S+E: RMG 380 limits, process/product_specs.csv {fo_mcr_line} micro carbon residue <= {fo_mcr:g} wt% "
+              f"and {fo_rho_line} density <= {fo_rho:g} kg/m3, taken as the feed's CCR and SG (the most coke RMG 380 "
+              "allows)")
+    stream(FO_IMPORT_STREAM, f"Imported high-sulfur fuel oil (RMG 380 quality: MCR <= {fo_mcr:g} wt%), bought as coker "
+           "feed", source=fo_src)
     stream("naphtha_ht", "Hydrotreated naphtha (reformer feed)", source="hydrotreater")
     stream("kero_ht", "Hydrotreated kerosene", source="hydrotreater")
     stream("diesel_ht", "Hydrotreated diesel (ULSD component)", source="hydrotreater")
@@ -1314,6 +1420,10 @@ def build(d: Data, out: Path) -> dict:
             free = coker_yields(p["ccr"], p["sg"], coke_wt_max=1.0)
             extra["coke_uncapped"] += [f"unit_yields.coker/{name}/{prod}.yield_vol_frac = {fmt(round(v, 4))}"
                                        for prod, v in free.items()]
+    uyield("coker", FO_IMPORT_STREAM, coker_yields(fo_mcr, fo_rho / 1000.0),
+           f"S+E: Gary carbon-residue correlation (unit_yield_correlations.csv) at CCR {fo_mcr:g} wt%, SG "
+           f"{fo_rho / 1000.0:g} ({fo_src.split(': ', 1)[1]}); vol via SG naphtha 0.771, CGO 0.934, LPG 0.55; coke at "
+           "5.0 bbl/short ton; dry gas = loss (FOE); the whole barrel is coked, cutter included (E)")
     fcc_src = "S+E: unit_yields.csv fcc PRELIM worked balance (Gary Figs 6.18-6.27), 75 LV% conversion"
     fcc_vgo = dict(FCC_YIELDS_VGO, loss=FCC_LOSS_VGO)
     for feed in ("vgo", "ago", "hc_bottoms"):
@@ -1351,6 +1461,7 @@ def build(d: Data, out: Path) -> dict:
         return v
 
     refineries, units = [], []
+    plants: dict[str, dict] = {}  # what the residue links need: coker/crude, coordinates, owner, the EIA line
     modelled_cd = 0.0
     for site, (rid, name, operator) in REFINERY_SITES.items():
         line = by_site[site][0] + 2
@@ -1369,6 +1480,9 @@ def build(d: Data, out: Path) -> dict:
         for lo, api_min, api_max, s_max, label in DIET_CLASSES:  # noqa: B007 (the class found is used below)
             if ratio_c >= lo:
                 break
+        eia_row = by_site[site][1]
+        plants[rid] = {"ratio": ratio_c, "lat": float(eia_row["lat"]), "lon": float(eia_row["lon"]),
+                       "corporation": eia_row["corporation"], "line": line}
         refineries.append({
             "refinery_id": rid, "name": name, "operator": operator, "crude_capacity_kbd": round(crude_cd, 2),
             "crude_unit_cost_usd_per_bbl": CRUDE_UNIT_COST, "api_min_deg": api_min, "api_max_deg": api_max,
@@ -1517,6 +1631,20 @@ def build(d: Data, out: Path) -> dict:
     tables["policies"] = (["rule_id", "kind", "origin", "crude_id", "operator", "refinery_id", "volume_kbd",
                            "tariff_pct", "tariff_usd_per_bbl", "description", "source"], pol)
 
+    # ---------------- residue trade ----------------
+    tables["stream_transfers"] = (["transfer_id", "stream_id", "from_refinery_id", "to_refinery_id",
+                                   "cost_usd_per_bbl", "capacity_kbd", "source"], residue_transfers(plants))
+    fo_kbd, fo_month, fo_line = d.fuel_oil_imports()
+    fo_price, fo_price_src = base["fo_import"]
+    tables["stream_purchases"] = (["purchase_id", "stream_id", "refinery_id", "price_usd_per_bbl", "min_kbd",
+                                   "max_kbd", "source"], [
+        {"purchase_id": FO_IMPORT_ID, "stream_id": FO_IMPORT_STREAM, "refinery_id": "",
+         "price_usd_per_bbl": round(fo_price, 4), "min_kbd": 0.0, "max_kbd": fo_kbd,
+         "source": f"{fo_price_src}; max: S: product_and_byproduct_prices_sourced.csv {fo_line} USGC fuel-oil imports "
+                   f"{fo_kbd:g} kb/d in {fo_month} (Kpler, the report of the +4.20 premium), coast-wide: one offer to "
+                   "every refinery with a coker (the stream is coker feed only)"},
+    ])
+
     # ---------------- write ----------------
     for name, (cols, rows) in tables.items():
         write_csv(out, name, cols, rows)
@@ -1524,6 +1652,58 @@ def build(d: Data, out: Path) -> dict:
     return {"tables": tables, "prices": prices, "vr_props": vr_props, "modelled_cd": modelled_cd,
             "active_cd": active_cd,
                 "assays": assays}
+
+
+def waterway_miles(a: dict, b: dict) -> float:
+    """Great-circle miles between two plants' EIA coordinates x WATERWAY_CIRCUITY."""
+    p1, p2 = math.radians(a["lat"]), math.radians(b["lat"])
+    dp, dl = p2 - p1, math.radians(b["lon"] - a["lon"])
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 3958.8 * math.asin(math.sqrt(h)) * WATERWAY_CIRCUITY
+
+
+def residue_links(plants: dict) -> list[tuple[str, str, str]]:
+    """(sender, receiver, why) of every residue link: cluster neighbours, then the same-owner links."""
+    links = []
+    for _cid, (label, members) in RESIDUE_CLUSTERS.items():
+        for a in members:
+            if plants[a]["ratio"] >= RESIDUE_SENDER_MAX_COKER_RATIO:
+                continue
+            for b in members:
+                if plants[b]["ratio"] >= RESIDUE_SENDER_MAX_COKER_RATIO:
+                    links.append((a, b, f"E: RESIDUE_CLUSTERS {label}"))
+    for a, b in RESIDUE_SISTER_LINKS:
+        if plants[a]["corporation"] != plants[b]["corporation"]:
+            raise SystemExit(f"RESIDUE_SISTER_LINKS {a} -> {b}: different owners in the EIA file")
+        if plants[a]["ratio"] >= RESIDUE_SENDER_MAX_COKER_RATIO or plants[b]["ratio"] < RESIDUE_SENDER_MAX_COKER_RATIO:
+            raise SystemExit(f"RESIDUE_SISTER_LINKS {a} -> {b}: not a sender and a coker with room by the ratio rule")
+        if any(x == a and y == b for x, y, _ in links):
+            raise SystemExit(f"RESIDUE_SISTER_LINKS {a} -> {b} is a cluster link already")
+        links.append((a, b, f"S+E: same owner ({plants[a]['corporation']}, eia_refineries_padd3_2021.csv "
+                            f"l.{plants[a]['line']} and l.{plants[b]['line']}): RESIDUE_SISTER_LINKS"))
+    return links
+
+
+def residue_transfers(plants: dict) -> list[dict]:
+    """One row per link and residue class: a heated-barge tow, its cost per barrel and what it moves a day."""
+    rows = []
+    for a, b, why in residue_links(plants):
+        miles = waterway_miles(plants[a], plants[b])
+        days = BARGE_PORT_DAYS + 2 * miles / BARGE_MILES_PER_DAY
+        cost = BARGE_TOW_USD_PER_DAY * days / (BARGE_TOW_KBBL * 1000.0) + BARGE_HANDLING_USD_PER_BBL
+        capacity = BARGE_TOW_KBBL / days
+        for sid in RESIDUE_TRANSFER_STREAMS:
+            rows.append({
+                "transfer_id": f"{a}_to_{b}_{sid.rsplit('_', 1)[1]}", "stream_id": sid,
+                "from_refinery_id": a, "to_refinery_id": b, "cost_usd_per_bbl": round(cost, 2),
+                "capacity_kbd": round(capacity, 1),
+                "source": (f"{why}; S+E: {miles:.0f} water miles (EIA coordinates, l.{plants[a]['line']} and "
+                           f"l.{plants[b]['line']}, x WATERWAY_CIRCUITY {WATERWAY_CIRCUITY:g}); E: one heated-barge "
+                           f"tow of {BARGE_TOW_KBBL:g} kbbl at ${BARGE_TOW_USD_PER_DAY:,.0f}/d, {days:.2f}-day round "
+                           f"trip ({BARGE_PORT_DAYS:g} d at the docks, {BARGE_MILES_PER_DAY:g} miles/d) + "
+                           f"{BARGE_HANDLING_USD_PER_BBL:g} handling (BARGE_*)"),
+            })
+    return rows
 
 
 def regime_overrides(prices: dict, reg: str) -> list[str]:
@@ -1539,6 +1719,8 @@ def regime_overrides(prices: dict, reg: str) -> list[str]:
     for cid, (v, _) in p["diffs"].items():
         if round(v, 4) != round(base["diffs"][cid][0], 4):
             out.append(f"crudes.{cid}.differential_usd_per_bbl = {fmt(v)}")
+    if round(p["fo_import"][0], 4) != round(base["fo_import"][0], 4):
+        out.append(f"stream_purchases.{FO_IMPORT_ID}.price_usd_per_bbl = {fmt(p['fo_import'][0])}")
     if round(p["alky_opex"][0], 4) != round(base["alky_opex"][0], 4):
         out.append(f"units[unit_type=alkylation].operating_cost_usd_per_bbl = {fmt(p['alky_opex'][0])}")
     return out
@@ -1674,7 +1856,8 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
          "depends on the HSFO price",
          extends="calibration_2024",
          overrides=[f"products.hsfo.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}",
-                    f"products.hsfo_export.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}"])
+                    f"products.hsfo_export.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}",
+                    f"stream_purchases.{FO_IMPORT_ID}.price_usd_per_bbl += {fmt(-HSFO_PREMIUM_OVER_MAYA)}"])
     scen("sanctions_2025_statutory_tariffs",
          "Sensitivity: sanctions_2025 with the IEEPA tariffs at their statutory rates on every Canadian and "
          "Mexican barrel (10 % / 25 %), i.e. without the USMCA exemption",
@@ -1700,6 +1883,15 @@ def write_toml(out: Path, prices: dict, modelled_cd: float, active_cd: float, ex
          "Sensitivity: Boscan's residue in the high-carbon coker pool (its MCR is borrowed from Bachaquero and "
          "lands just below the 25 wt% class limit)",
          extends="licensed_2026", overrides=extra["boscan_hi"])
+    no_trade = ([f"stream_transfers[stream_id={sid}].capacity_kbd = 0" for sid in RESIDUE_TRANSFER_STREAMS]
+                + [f"stream_purchases.{FO_IMPORT_ID}.max_kbd = 0"])
+    scen("no_residue_trade",
+         "Sensitivity: licensed_2026 without residue trade (no residue passed between refineries, no fuel oil "
+         "imported as coker feed): what the trade is worth, and the instance as it was before it",
+         extends="licensed_2026", overrides=no_trade)
+    scen("no_residue_trade_2025",
+         "Sensitivity: sanctions_2025 without residue trade (no transfers, no fuel-oil imports)",
+         extends="sanctions_2025", overrides=no_trade)
     (out / "instance.toml").write_text("\n".join(L) + "\n", encoding="utf-8")
 
 
@@ -1774,6 +1966,12 @@ def main(argv=None) -> int:
             print(reg, "brent", round(p["brent"][0], 2), "wti", round(p["wti"][0], 2),
                   {k: round(v[0], 2) for k, v in p["products"].items()})
         print(viscosity_report(result["vr_props"]))
+        print("residue links (transfer rows per class; cost $/bbl, one tow's kb/d):")
+        for row in result["tables"]["stream_transfers"][1]:
+            if row["stream_id"] == RESIDUE_TRANSFER_STREAMS[0]:
+                miles = re.search(r"(\d+) water miles", row["source"]).group(1)
+                print(f"  {row['from_refinery_id']:24s} -> {row['to_refinery_id']:22s} {miles:>4s} mi  "
+                      f"{row['cost_usd_per_bbl']:5.2f}  {row['capacity_kbd']:5.1f}")
     return 0
 
 
