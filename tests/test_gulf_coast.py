@@ -98,3 +98,73 @@ def test_the_venezuelan_effect_is_measured_within_one_market(tmp_path, capsys):
         assert row[1] == "venezuela_banned_2026"
         assert float(row[2]) == pytest.approx(summary[name]["origin_venezuela_kbd"], abs=0.05)
         assert float(row[3].replace(",", "")) == pytest.approx(margin, abs=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# residue trade
+
+
+def _solve(instance, name):
+    scenario = resolve_all(instance, [name])[name]
+    d = derive(scenario)
+    res = SlateSolver().solve(d)
+    assert res.status == "optimal", f"{name} is {res.status}"
+    return build_tables(scenario, d, res)
+
+
+def test_no_residue_trade_is_the_instance_without_trade_rows(copy_instance):
+    # A second formulation of the sensitivity: the instance with the trade rows deleted (no transfers, no purchase,
+    # no imported-fuel-oil stream) must reach the optimum that the overrides zeroing every capacity and limit reach.
+    import pandas as pd
+
+    folder = copy_instance("gulf_coast_2026")
+    (folder / "stream_transfers.csv").unlink()
+    (folder / "stream_purchases.csv").unlink()
+    for name, column in (("streams.csv", "stream_id"), ("unit_yields.csv", "feed_stream_id")):
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        frame[frame[column] != "fo_import"].to_csv(folder / name, index=False)
+    without = _solve(load_instance(folder), "licensed_2026")["summary"].iloc[0]
+    zeroed = _solve(load_instance(INSTANCES / "gulf_coast_2026"), "no_residue_trade")["summary"].iloc[0]
+    assert without["objective_kusd_per_day"] == pytest.approx(zeroed["objective_kusd_per_day"], rel=1e-7)
+    assert without["crude_run_kbd"] == pytest.approx(zeroed["crude_run_kbd"], rel=1e-7)
+
+
+def test_a_barge_link_costs_what_its_tow_does():
+    # Beaumont -> Motiva by hand from the EIA coordinates and the README's tow (60 kbbl, $25,000 a day, 100 miles a
+    # day, 1 day at the docks, $0.35/bbl handling, water miles = 1.6 x straight-line miles).
+    import csv
+    import math
+
+    rows = {r["site_id"]: r for r in csv.DictReader(
+        open(INSTANCES / "gulf_coast_2026" / "build" / "data" / "eia_refineries_padd3_2021.csv"))}
+    (la1, lo1), (la2, lo2) = ((math.radians(float(rows[s]["lat"])), math.radians(float(rows[s]["lon"])))
+                              for s in ("225", "507"))
+    miles = 2 * 3958.8 * math.asin(math.sqrt(math.sin((la2 - la1) / 2) ** 2
+                                             + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2))
+    days = 1.0 + 2 * 1.6 * miles / 100.0
+    link = {r["transfer_id"]: r for r in csv.DictReader(open(INSTANCES / "gulf_coast_2026" / "stream_transfers.csv"))}
+    for cls in ("lo", "md", "hi"):
+        row = link[f"exxon_beaumont_to_motiva_port_arthur_{cls}"]
+        assert float(row["cost_usd_per_bbl"]) == pytest.approx(25000 * days / 60000 + 0.35, abs=0.005)
+        assert float(row["capacity_kbd"]) == pytest.approx(60 / days, abs=0.05)
+
+
+def test_residue_is_worth_its_receivers_value_less_the_barge_where_it_moves():
+    # The planner's reading of a transfer: where residue moves on a link with room, a barrel at the sender is worth
+    # what it is worth at the receiver less the barge cost; on a full link the difference less the cost is what one
+    # more kb/d of the link earns; where nothing moves, moving would not pay.
+    tables = _solve(load_instance(INSTANCES / "gulf_coast_2026"), "licensed_2026")
+    balance = tables["constraints"]
+    balance = balance[balance["family"] == "stream_balance"].set_index(["refinery_id", "stream_id"])["dual"]
+    moved = 0
+    for x in tables["stream_transfers"].itertuples():
+        gain = balance[(x.to_refinery_id, x.stream_id)] - balance[(x.from_refinery_id, x.stream_id)] - x.cost_usd_per_bbl
+        if x.volume_kbd > 1e-6:
+            moved += 1
+            if x.volume_kbd < x.capacity_kbd - 1e-6:
+                assert gain == pytest.approx(0.0, abs=1e-6), x.transfer_id
+            else:
+                assert gain == pytest.approx(x.marginal_value_usd_per_bbl, abs=1e-6) and gain >= -1e-6, x.transfer_id
+        else:
+            assert gain <= 1e-6, x.transfer_id
+    assert moved >= 10  # the trade is used, not a formality
