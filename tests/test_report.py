@@ -218,8 +218,13 @@ def check_headline(data: dict, case: Path, base: Path | None = None) -> None:
         assert figs[f"margin:{r.refinery_id}"] == f"{r.margin_kusd_per_day:,.1f}"
     if base is not None:
         was = read(base, "summary").iloc[0]
-        assert figs["coast_margin_kusd_per_day_change"] == f"{margin - was['objective_kusd_per_day']:+,.1f}"
-        assert figs["crude_run_kbd_change"] == f"{run_kbd - was['crude_run_kbd']:+,.1f}"
+        assert figs["coast_margin_kusd_per_day_change"] == signed(margin - was["objective_kusd_per_day"])
+        assert figs["crude_run_kbd_change"] == signed(run_kbd - was["crude_run_kbd"])
+
+
+def signed(change: float) -> str:
+    """A change as the report shows it: signed to one decimal, but a change that rounds to zero reads "0.0"."""
+    return "0.0" if abs(change) < 0.05 else f"{change:+,.1f}"
 
 
 def check_bridge(data: dict, case: Path, base: Path) -> None:
@@ -307,7 +312,7 @@ def check_margin_changes(data: dict, case: Path, base: Path) -> None:
     for bar in data["margins"]:
         drawn = sum(seg["value"] for seg in bar["segs"])
         assert drawn == pytest.approx(change[bar["key"]], abs=0.05 * len(BRIDGE_STEPS)), bar["key"]
-        assert bar["end"] == f"{change[bar['key']]:+,.1f}"
+        assert bar["end"] == signed(change[bar["key"]])
     step_colors = {seg["series"]: rgb(seg["fill"]) for bar in data["margins"] for seg in bar["segs"]}
     origin_colors = {rgb(seg["fill"]) for bar in data["slate"] + data["origins"] for seg in bar["segs"]}
     waterfall = {rgb(s["fill"]) for s in data["steps"]}
@@ -319,11 +324,12 @@ def constraint_rows(folder: Path) -> dict[str, dict]:
     """constraints.csv by the report's figure key: family:index cells joined with ' · '."""
     frame = pd.read_csv(folder / "constraints.csv", dtype={c: str for c in ("family", *WHERE)},
                         keep_default_na=False, na_values={c: [""] for c in ("body", "lower", "upper", "dual")})
-    return {f"{r['family']}:{' · '.join(str(r[c]) for c in WHERE if str(r[c]))}": r for r in frame.to_dict("records")}
+    rows = frame.to_dict("records")  # a case without stream trades has no purchase_id or transfer_id column
+    return {f"{r['family']}:{' · '.join(str(r[c]) for c in WHERE if c in r and str(r[c]))}": r for r in rows}
 
 
 WHERE = ("refinery_id", "unit_id", "crude_id", "stream_id", "product_id", "ref_product_id", "quality_id", "tier",
-         "link_id", "rule_id")
+         "link_id", "rule_id", "purchase_id", "transfer_id")
 
 
 def binding(row: dict | None) -> bool:
