@@ -22,7 +22,9 @@ from .generate import generate
 
 TOY = read_instance(INSTANCES / "toy_two_crudes")
 TEXTBOOK = read_instance(INSTANCES / "textbook_refinery")
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs on a clean checkout with no example database, so the examples are fixed by the test's
+# source and a red run can be replayed exactly
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 prices = st.floats(min_value=40, max_value=120, allow_nan=False)
 
 
@@ -62,8 +64,10 @@ SHARED = SlateSolver()
 
 
 @SETTINGS
-@given(light=prices, heavy=prices, coker=st.floats(min_value=0, max_value=80))
+@given(light=prices, heavy=prices, coker=st.one_of(st.just(0.0), st.floats(min_value=1e-3, max_value=80)))
 def test_updating_in_place_equals_building_afresh(light, heavy, coker):
+    """A capacity between 0 and HiGHS's primal feasibility tolerance (1e-7) is noise the solver may read as
+    either; a hot start read 6e-8 kb/d of coking as zero, a cold one did not. Capacities are 0 or >= 0.001 kb/d."""
     sets = [f"crudes.light.price_usd_per_bbl = {light}", f"crudes.heavy.price_usd_per_bbl = {heavy}",
             f"units.refinery/coker.capacity_kbd = {coker}"]
     hot = SHARED.solve(derive(resolve(TOY, "base", sets)))
@@ -75,7 +79,7 @@ def test_updating_in_place_equals_building_afresh(light, heavy, coker):
 
 with tempfile.TemporaryDirectory() as _tmp:
     GENERATED = read_instance(generate(Path(_tmp) / "gen", seed=7, n_refineries=30, n_crudes=40))
-GEN_SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GEN_SETTINGS = settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 # every column in US$/bbl, the money of the model; tariff_pct is a share of the price and scales with it
 MONEY = {"markers": ["price_usd_per_bbl"], "crudes": ["price_usd_per_bbl", "differential_usd_per_bbl",
                                                       "freight_usd_per_bbl"],
