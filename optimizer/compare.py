@@ -808,7 +808,9 @@ def summary_lines(comparison: Comparison) -> list[str]:
     lines.append(_flows_line("grades", _largest(list(zip(grades["crude_id"], grades["volume_change_kbd"])), 0.05),
                              "kb/d"))
 
-    parts = [f"crude run {_kbd(float(coast['crude_run_change_kbd']))} kb/d"]
+    run_change = float(coast["crude_run_change_kbd"])
+    parts = [f"crude run {_kbd(run_change)} kb/d" if abs(run_change) >= 0.05
+             else f"crude run unchanged at {float(coast['case_crude_run_kbd']):,.0f} kb/d"]
     for what in ("starts up", "shuts down"):
         names = [r for r, w, _ in starts_and_stops(comparison) if w == what]
         if names:

@@ -253,6 +253,7 @@ def test_two_identical_solves_say_nothing_moved(toy, tmp_path):
     lines = result.output.splitlines()
     assert lines[1] == "  same crude origins; coast margin unchanged; no unit's utilisation moved by half a point"
     assert "  grades: no change" in lines
+    assert "  refineries: crude run unchanged at 100 kb/d" in lines  # the toy's crude unit is full (its README)
 
 
 def test_a_price_change_shows_as_price_not_volume(toy, tmp_path):
