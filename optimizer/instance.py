@@ -56,6 +56,9 @@ class Instance:
     # their type or bounds; cross-table checks skip them instead of reporting their consequences again
     bad_tables: set[str] = field(default_factory=set)
     bad_cells: set[tuple[str, str, str]] = field(default_factory=set)
+    # tables still shared with the instance this one was copied from (`copy(share=True)`): a writer takes its
+    # own copy first (`writable`), so changing a scenario never changes the instance it came from
+    shared: set[str] = field(default_factory=set)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -69,14 +72,27 @@ class Instance:
     def origin(self, table: str, row_id: str) -> tuple[str, int | None]:
         return self.row_origin.get(table, {}).get(row_id, (f"{table}", None))
 
-    def copy(self) -> Instance:
+    def copy(self, share: bool = False) -> Instance:
+        """An independent copy. With `share`, its tables are the same frames until `writable` is asked for one
+        (copy on write): resolving and checking 17 scenarios that change a few cells then copies a few tables,
+        not all of them 17 times, and a check over an untouched table sees the base's very frame."""
         clone = copy.copy(self)
-        clone.tables = {name: frame.copy() for name, frame in self.tables.items()}
-        clone.row_origin = {name: dict(rows) for name, rows in self.row_origin.items()}
+        clone.tables = dict(self.tables) if share else {name: frame.copy() for name, frame in self.tables.items()}
+        clone.shared = set(self.tables) if share else set()
+        # with `share` the row origins are shared too: their one writer (add_policies) replaces its table's dict
+        clone.row_origin = (dict(self.row_origin) if share else
+                            {name: dict(rows) for name, rows in self.row_origin.items()})
         clone.applied = list(self.applied)
         clone.bad_tables = set(self.bad_tables)
         clone.bad_cells = set(self.bad_cells)
         return clone
+
+    def writable(self, table: str) -> pd.DataFrame:
+        """The table, to change in place: this instance's own frame, copied first if it is still shared."""
+        if table in self.shared:
+            self.tables[table] = self.tables[table].copy()
+            self.shared.discard(table)
+        return self.tables[table]
 
     def input_hashes(self) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in self.input_files}

@@ -120,7 +120,7 @@ def apply_override(instance: Instance, override: Override, where: str, problems:
     """Change the addressed cells of `instance` in place; a path that matches nothing is a problem."""
     path = override.path
     rows = matching_rows(instance, path)
-    frame = instance.tables[path.table]
+    frame = instance.writable(path.table) if rows else instance.tables[path.table]
     if not rows:
         if path.row is not None:
             known = ", ".join(list(frame.index[:12])) + (" ..." if len(frame) > 12 else "")

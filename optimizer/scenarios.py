@@ -64,7 +64,7 @@ def _add_policy(result: Instance, rule: dict[str, object], where: str, problems:
     for column in spec.columns:
         combined[column.name] = combined[column.name].astype(float if column.kind == "number" else object)
     result.tables["policies"] = combined
-    result.row_origin["policies"][rule_id] = (f"{MANIFEST} {where}", None)
+    result.row_origin["policies"] = {**result.row_origin.get("policies", {}), rule_id: (f"{MANIFEST} {where}", None)}
     result.bad_cells.update(("policies", rule_id, column) for column in failed)
 
 
@@ -130,7 +130,7 @@ def _steps(instance: Instance, scenario: str, sets: tuple[str, ...] | list[str])
 def resolve(instance: Instance, scenario: str = BASE_SCENARIO, sets: tuple[str, ...] | list[str] = ()) -> Instance:
     """A copy of `instance` with the scenario's changes (and then `sets`) applied; all problems at once."""
     problems: list[Problem] = []
-    result = instance.copy()
+    result = instance.copy(share=True)
     for step in _steps(instance, scenario, sets):
         step.apply(result, problems)
     if problems:
@@ -149,7 +149,7 @@ def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO, sets: tupl
 
     steps = _steps(instance, scenario, sets)
     problems: list[Problem] = []
-    result = instance.copy()
+    result = instance.copy(share=True)
     for step in steps:
         step.apply(result, problems)
     found = [p for p in cross_check(result, problems or None, cache) if p not in problems]
@@ -158,7 +158,7 @@ def check_scenario(instance: Instance, scenario: str = BASE_SCENARIO, sets: tupl
         found = [p for p in found if p not in base]
     if found:
         # replay the changes one by one: a problem is the doing of the change after which it stays for good
-        trail, replay = [], instance.copy()
+        trail, replay = [], instance.copy(share=True)
         for step in steps:
             step.apply(replay, [])
             trail.append(set(cross_check(replay, [Problem("", "")])))

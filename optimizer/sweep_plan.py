@@ -26,7 +26,6 @@ corners they hold in between. The result is a `Plan` of numpy arrays for `optimi
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import itertools
 import math
@@ -101,10 +100,7 @@ def flat_params(d: ModelData) -> dict[ParamKey, float]:
 
 def _with_overrides(base: Instance, overrides: Sequence[Override], problems: list[Problem]) -> Instance:
     """A copy of `base` sharing every table but those the overrides touch."""
-    clone = copy.copy(base)
-    clone.tables = dict(base.tables)
-    for table in {o.path.table for o in overrides}:
-        clone.tables[table] = base.tables[table].copy()
+    clone = base.copy(share=True)
     for override in overrides:
         apply_override(clone, override, WHERE, problems)
     return clone

@@ -41,3 +41,26 @@ def test_a_scenario_that_breaks_a_table_is_checked_again(tmp_path):
     _, problems = check_scenarios(instance, ["base", "broken_yields"])
     assert any("crude_yields summing to" in p.message for p in problems), problems
     assert all(isinstance(p, Problem) for p in problems)
+
+
+def test_scenarios_share_untouched_tables_and_never_change_the_base():
+    """Resolving and checking every flagship scenario copies a table only when a change writes to it: the base's
+    tables stay cell for cell what was read (compared with an independent deep copy taken first), a scenario's
+    untouched tables are the base's very frames, and the tables it changes are its own."""
+    instance = load_instance(INSTANCES / "gulf_coast_2026")
+    before = {name: frame.copy(deep=True) for name, frame in instance.tables.items()}
+    check_scenarios(instance, list(instance.scenarios))
+    for scenario in instance.scenarios:
+        plain = resolve(instance, scenario)
+        resolved = resolve(instance, scenario, ["crudes.wcs.differential_usd_per_bbl += 1"])
+        assert resolved.tables["crudes"] is not instance.tables["crudes"]
+        assert resolved.tables["crudes"].at["wcs", "differential_usd_per_bbl"] == \
+            plain.tables["crudes"].at["wcs", "differential_usd_per_bbl"] + 1
+        assert plain.tables["crudes"].drop(columns="differential_usd_per_bbl").equals(
+            resolved.tables["crudes"].drop(columns="differential_usd_per_bbl"))
+        touched = {text.split(".")[0].split("[")[0] for text in resolved.applied if ": " in text
+                   for text in [text.split(": ", 1)[1]] if not text.startswith(("add policy", "drop policy"))}
+        for name in set(instance.tables) - touched - {"crudes", "policies"}:
+            assert resolved.tables[name] is instance.tables[name], (scenario, name)
+    for name, frame in before.items():
+        assert instance.tables[name].equals(frame), name
