@@ -362,6 +362,24 @@ CHECKS: tuple[tuple[Callable[[Instance], Iterator[Problem]], tuple[str, ...]], .
     (check_policies, ("crudes", "refineries", "policies", "routes")),
     (check_diet_data, ("crudes", "refineries")),
 )
+# Of some tables a check reads only a few columns: a scenario that changes only the others (a unit's operating
+# cost, a purchase's price) leaves its findings as they were. Each list is tested: the check gives the same
+# problems with every other column of those tables gone (tests/test_validate_cache.py).
+_UNIT_AND_PURCHASE_KEYS = {"units": ("refinery_id", "unit_type"), "stream_purchases": ("stream_id", "refinery_id")}
+COLUMNS_READ: dict[Callable[[Instance], Iterator[Problem]], dict[str, tuple[str, ...]]] = {
+    check: _UNIT_AND_PURCHASE_KEYS
+    for check in (check_unit_yields, check_stream_flow, check_unused_streams, check_stream_trade, check_qualities)
+}
+# check_references runs whatever is unreadable (it looks cell by cell, so CHECKS gives it no tables), and reads
+# the reference columns of the tables that have them and the row ids of those they name: scenario overrides,
+# which change numbers only, leave it as it was unless they add or drop policy rules
+_REFERENCE_COLUMNS: dict[str, list[str]] = {}
+for _spec in TABLES:
+    for _column in _spec.columns:
+        if _column.ref is not None:
+            _REFERENCE_COLUMNS.setdefault(_spec.name, []).append(_column.name)
+            _REFERENCE_COLUMNS.setdefault(_column.ref[0], [])
+COLUMNS_READ[check_references] = {table: tuple(columns) for table, columns in _REFERENCE_COLUMNS.items()}
 
 
 class CheckCache:
@@ -372,14 +390,38 @@ class CheckCache:
     def __init__(self, base: Instance):
         self.base = base
         self.found: dict[Any, list[Problem]] = {}
+        # of the instance being checked; cross_check forgets them first, as the instance may have changed since
+        self._differences: dict[str, set[str] | None] = {}
+        self._of: Instance | None = None
+
+    def forget(self) -> None:
+        self._differences, self._of = {}, None
+
+    def differences(self, instance: Instance, table: str) -> set[str] | None:
+        """The columns of `table` whose cells differ from the base's; None when its rows or origins differ."""
+        if instance is not self._of:
+            self._differences, self._of = {}, instance
+        if table not in self._differences:
+            mine, base = instance.tables.get(table), self.base.tables.get(table)
+            if mine is base:
+                found: set[str] | None = set()
+            elif (mine is None or base is None or not mine.index.equals(base.index)
+                  or list(mine.columns) != list(base.columns)
+                  or instance.row_origin.get(table) != self.base.row_origin.get(table)):
+                found = None
+            else:
+                found = {c for c in mine.columns if not mine[c].equals(base[c])}
+            self._differences[table] = found
+        return self._differences[table]
 
     def reusable(self, instance: Instance, check: Any, reads: tuple[str, ...]) -> list[Problem] | None:
+        columns = COLUMNS_READ.get(check, {})
+        reads = reads or tuple(columns)
         if not reads or check not in self.found or instance.bad_cells != self.base.bad_cells:
             return None
         for table in reads:
-            mine, base = instance.tables.get(table), self.base.tables.get(table)
-            if mine is not base and (mine is None or base is None or not mine.equals(base)
-                                     or instance.row_origin.get(table) != self.base.row_origin.get(table)):
+            changed = self.differences(instance, table)
+            if changed is None or changed & set(columns.get(table, changed)):  # listed columns only, if listed
                 return None
         return self.found[check]
 
@@ -391,6 +433,8 @@ def cross_check(instance: Instance, earlier: list[Problem] | None = None,
     problems: list[Problem] = []
     # a cell that failed while reading was reported then: a check finding it empty or wrong says it again
     failed = {(*instance.origin(table, row), column) for table, row, column in instance.bad_cells}
+    if cache is not None:
+        cache.forget()
     for check, reads in CHECKS:
         if not all(instance.readable(table) for table in reads):
             continue

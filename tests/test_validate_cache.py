@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from optimizer.errors import Problem
+from optimizer.instance import read_instance_collecting
 from optimizer.scenarios import check_scenarios, resolve
-from optimizer.validate import CheckCache, cross_check, load_instance
+from optimizer.validate import CHECKS, COLUMNS_READ, CheckCache, check_stream_flow, cross_check, load_instance
+
+from .test_errors import MORE_CASES, TRADE_CASES
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 
@@ -64,3 +69,49 @@ def test_scenarios_share_untouched_tables_and_never_change_the_base():
             assert resolved.tables[name] is instance.tables[name], (scenario, name)
     for name, frame in before.items():
         assert instance.tables[name].equals(frame), name
+
+
+def _checks_with_only_their_columns(instance) -> None:
+    """Each check with a COLUMNS_READ list finds the same problems when every other column of those tables is
+    gone: a check reading a column left off its list would raise KeyError or find something else here."""
+    for check, tables in COLUMNS_READ.items():
+        if not all(instance.readable(t) for t in dict(CHECKS)[check]):
+            continue
+        narrow = instance.copy()
+        for table, columns in tables.items():
+            narrow.tables[table] = narrow.tables[table][list(columns)]
+        assert list(check(narrow)) == list(check(instance)), (instance.name, check.__name__)
+
+
+def test_column_lists_hold_on_shipped_instances():
+    for name in ("toy_two_crudes", "textbook_refinery", "gulf_coast_2026"):
+        instance = load_instance(INSTANCES / name)
+        _checks_with_only_their_columns(instance)
+        for scenario in instance.scenarios:
+            _checks_with_only_their_columns(resolve(instance, scenario))
+
+
+@pytest.mark.parametrize("case", list(TRADE_CASES) + ["a stream neither made nor used"])
+def test_column_lists_hold_where_the_checks_find_problems(copy_instance, case):
+    """The same on broken instances (the stream-trade and stream-flow defects of test_errors), where the checks
+    take the paths that word a problem."""
+    folder = copy_instance("toy_two_crudes")
+    (TRADE_CASES.get(case) or MORE_CASES[case])[0](folder)
+    instance, problems = read_instance_collecting(folder)
+    assert instance is not None
+    assert problems or cross_check(instance, None)  # the defect is there
+    _checks_with_only_their_columns(instance)
+
+
+def test_a_price_change_reuses_the_flow_checks_and_a_unit_type_change_does_not():
+    """What COLUMNS_READ buys: a unit's operating cost changed leaves the flow checks' findings reusable; its
+    unit type changed does not."""
+    instance = load_instance(INSTANCES / "gulf_coast_2026")
+    cache = CheckCache(instance)
+    cross_check(instance, None, cache)
+    dearer = resolve(instance, "base", ["units.motiva_port_arthur/coker.operating_cost_usd_per_bbl += 1"])
+    reads = dict(CHECKS)[check_stream_flow]
+    assert cache.reusable(dearer, check_stream_flow, reads) is not None
+    retyped = dearer.copy()
+    retyped.tables["units"].loc["motiva_port_arthur/coker", "unit_type"] = "fcc"
+    assert cache.reusable(retyped, check_stream_flow, reads) is None
