@@ -65,6 +65,13 @@ def _objective_tol(value: float) -> float:
     return max(1e-9, 1e-11 * abs(value))
 
 
+def _difference(after: float, before: float) -> float:
+    """after - before, with the rounding of two equal sums (e.g. -9.1e-13 kUSD/d for an unchanged refinery
+    margin of 1e4) written as the 0 it is rather than as noise a planner has to read past."""
+    change = after - before
+    return 0.0 if abs(change) <= _objective_tol(max(abs(after), abs(before))) else change
+
+
 @dataclass
 class Curve:
     """Volume of one crude against its own price, for one refinery or the coast."""
@@ -421,7 +428,8 @@ def policy_costs(instance: Instance, scenario: str, window_usd_per_bbl: float = 
                          <= mv["ranging_cost_high_kusd_per_day"] + _objective_tol(objective)),
                      "refinery_split_unique": split_unique, "entry_discount_usd_per_bbl": math.nan})
         for r in d.REFINERIES:
-            rows.append({**common, "refinery_id": r, "crude_id": "", "cost_kusd_per_day": margins_wo[r] - margins[r],
+            rows.append({**common, "refinery_id": r, "crude_id": "",
+                         "cost_kusd_per_day": _difference(margins_wo[r], margins[r]),
                          "volume_under_rule_kbd": held[r], "volume_without_rule_kbd": free[r],
                          "refinery_split_unique": split_unique})
         if kind == "ban":

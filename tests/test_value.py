@@ -15,7 +15,7 @@ from optimizer.instance import read_instance
 from optimizer.scenarios import resolve
 from optimizer.solve import SlateSolver
 from optimizer.validate import load_instance, validate
-from optimizer.value import Curve, _confirmed, crude_values, policy_costs
+from optimizer.value import Curve, _confirmed, _difference, crude_values, policy_costs
 
 from .conftest import INSTANCES
 from .instance_builder import one_stream_tables, write_instance
@@ -365,3 +365,12 @@ def test_flagship_breakevens_flip_in_fresh_resolves(crude, scope):
         step = min([STEP] + [d / 2 for d in others])
         assert volume(instance, crude, scope, now - step, scenario) == pytest.approx(row.volume_max_kbd, abs=1e-5)
         assert volume(instance, crude, scope, now + step, scenario) == pytest.approx(row.volume_min_kbd, abs=1e-5)
+
+
+def test_a_refinery_margin_that_did_not_move_costs_exactly_zero():
+    """Two margins of 1e4 kUSD/d that differ in the 13th digit (what two sums of the same terms in another order
+    give) are no change, written 0 rather than -9.1e-13; a real difference of half a kUSD/d, or of 1e-6 on a
+    margin of 1e4 (above the 1e-11 relative repeatability of HiGHS's margins), stays."""
+    assert _difference(1e4, 1e4 + 9.1e-13) == 0.0
+    assert _difference(10.5, 10.0) == 0.5
+    assert _difference(1e4 + 1e-6, 1e4) == pytest.approx(1e-6, rel=1e-3)
