@@ -437,6 +437,13 @@ def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int,
         client = Client(scheduler)
     if stats is not None:
         stats["cluster_start"] = time.perf_counter() - tick
+    # A Ctrl-C lands in the main thread while it waits on the client's event loop; the call it was waiting
+    # for then fails in the loop's thread, and tornado logs that at ERROR ("Exception in callback ... sync")
+    # above the sweep's own message. Task errors reach the sweep through future.result(), so this log is noise;
+    # it stays quiet for the rest of an interrupted process, and is restored after a sweep that ends well.
+    loop_log = logging.getLogger("tornado.application")
+    loop_level = loop_log.level
+    loop_log.setLevel(logging.CRITICAL)
     futures = []
     try:
         shared = client.scatter(plan, broadcast=True)
@@ -445,6 +452,7 @@ def run_dask(plan: Plan, todo: list[int], scheduler: Any, jobs: int,
                    for b in todo]
         for future in as_completed(futures):
             yield future.result()
+        loop_log.setLevel(loop_level)
     finally:
         if futures:
             client.cancel(futures)
