@@ -49,7 +49,7 @@ from optimizer.scenarios import resolve
 from optimizer.sweep_engine import Block, Plan, Template, solve_base
 from optimizer.sweep_lp import LpTemplate, ParamKey
 from optimizer.sweep_spec import WHERE, Vary, format_value
-from optimizer.validate import validate
+from optimizer.validate import CheckCache, cross_check
 
 # Columns whose numbers can change the model's rows and columns, not only its coefficients.
 STRUCTURAL_COLUMNS = {("crude_yields", "yield_vol_frac"), ("unit_yields", "yield_vol_frac"), ("cut_qualities", "value")}
@@ -162,6 +162,8 @@ class ScenarioPlanner:
         self.varies, self.grid, self.report, self.scenario = varies, grid, report, scenario
         report.stage(f"{scenario}: building the model")
         self.base = resolve(instance, scenario)
+        # the base's findings, reused at the points for every check whose tables the swept cells leave alone
+        self.checks = CheckCache(self.base)
         self._validate(self.base, {})
         self.d0 = derive(self.base)
         report.derivations += 1
@@ -213,13 +215,9 @@ class ScenarioPlanner:
 
     def _problems_at(self, choice: dict[int, int], instance: Instance | None = None) -> list[Problem]:
         """Cross-table problems of the base with `choice`'s overrides, each saying which point it is."""
-        try:
-            validate(instance if instance is not None else self._instance(choice))
-        except InstanceError as exc:
-            where = self._describe(choice)
-            return [Problem(p.file, f"{p.message} (at {where})", p.hint, p.row, p.column, p.value)
-                    for p in exc.problems]
-        return []
+        problems = cross_check(instance if instance is not None else self._instance(choice), None, self.checks)
+        where = self._describe(choice)
+        return [Problem(p.file, f"{p.message} (at {where})", p.hint, p.row, p.column, p.value) for p in problems]
 
     def derived(self, choice: dict[int, int]) -> tuple[tuple, dict[ParamKey, float], ModelData | None]:
         """The base with `choice`'s overrides derived in full (cached): its structure key, the Params that

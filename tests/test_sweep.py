@@ -301,6 +301,20 @@ def test_cli_refuses_a_bad_path_or_spec_before_any_solve(tmp_path, vary, message
     assert not out.exists()
 
 
+def test_a_point_that_breaks_a_cross_table_rule_is_refused_before_any_solve(tmp_path):
+    """The toy's heavy cuts are 0.4 + 0.6; halving the residue cut at one end of the SPEC leaves 0.7. The sweep
+    checks its ends against the base's cached findings, so this must be caught as a change in crude_yields."""
+    out = tmp_path / "never"
+    result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crude_yields.heavy/resid.yield_vol_frac*=1,0.5",
+                                       "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "error: 1 problem found:\n  - crudes.csv row 3, column crude_id, value 'heavy': has crude_yields summing to "
+        "0.7000, not 1 (tolerance 0.001). (at scenario base, crude_yields.heavy/resid.yield_vol_frac*=0.5)"), \
+        result.output
+    assert not out.exists()
+
+
 def test_every_problem_of_the_varies_is_reported_at_once(tmp_path):
     out = tmp_path / "never"
     result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudez.x.price_usd_per_bbl=1:2:0",
