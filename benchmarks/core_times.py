@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import highspy  # noqa: E402
 
+from benchmarks.results_md import write_section  # noqa: E402
 from optimizer.data import derive  # noqa: E402
 from optimizer.results import build_tables, write_atomic  # noqa: E402
 from optimizer.run import _self_check_of  # noqa: E402
@@ -37,7 +37,6 @@ from optimizer.solve import OPTIMAL, SlateSolver  # noqa: E402
 from optimizer.validate import load_instance  # noqa: E402
 from tests.generate import generate  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- core:start -->", "<!-- core:end -->"
 CLI = Path(sys.executable).with_name("crudeslate")
 
@@ -139,16 +138,6 @@ def section(rows: list[str], repeat: int, agree: float) -> str:
         END])
 
 
-def write_results(table: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: table, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + table + "\n"
-    RESULTS.write_text(text)
-    print(f"written to {RESULTS}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per stage; each figure is the best of them")
@@ -173,7 +162,7 @@ def main() -> None:
             print(rows[-1], flush=True)
     table = section(rows, args.repeat, agree)
     if args.write_results:
-        write_results(table)
+        write_section(table, START, END)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -33,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+from benchmarks.results_md import write_section  # noqa: E402
+
 BEFORE = ROOT / "benchmarks" / "scaled_before.json"
 START, END = "<!-- scaled:start -->", "<!-- scaled:end -->"
 STAGES = ("read_validate", "derive", "build", "handoff", "solve", "extract", "ranging", "results_write")
@@ -328,13 +328,7 @@ def main() -> None:
     table = section(rows, cli)
     print(table)
     if args.write_results:
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-        if START in text:
-            text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: table, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + table + "\n"
-        RESULTS.write_text(text)
-        print(f"written to {RESULTS}")
+        write_section(table, START, END)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import logging
 import multiprocessing
 import os
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from importlib.metadata import version  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from benchmarks.results_md import write_section  # noqa: E402
 from optimizer.data import derive  # noqa: E402
 from optimizer.scenarios import resolve  # noqa: E402
 from optimizer.solve import SlateSolver  # noqa: E402
@@ -55,7 +55,6 @@ from optimizer.validate import load_instance  # noqa: E402
 
 FLAGSHIP = ROOT / "instances" / "gulf_coast_2026"
 FULL_POINTS = 1000
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- sweep:start -->", "<!-- sweep:end -->"
 PER_POINT_TARGET = 1.5  # issue 4: per-point time at most 1.5x the lower bound on one worker
 SPEED_UP_TARGET = 1.7  # issue 4: at least 1.7x speed-up with 2 workers
@@ -304,13 +303,7 @@ Targets (issue 4):
 {END}"""
     print(table)
     if args.write_results:
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-        if START in text:
-            text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: table, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + table + "\n"
-        RESULTS.write_text(text)
-        print(f"written to {RESULTS}")
+        write_section(table, START, END)
     frame = pd.DataFrame({"engine_ms": np.array(engine) * 1000, "loop_ms": np.array(loop) * 1000,
                           **{f"highs_{m}_ms": np.array(lb[m]["min"]) * 1000 for m in lb},
                           **{f"highs_{m}_read_ms": np.array(lb[m]["read"]) * 1000 for m in lb}})
