@@ -165,17 +165,20 @@ def test_same_rows_serially_in_a_pool_and_on_a_dask_local_cluster(tmp_path):
     assert single.manifest["batches"] == 1 and single.manifest["engine"] == "this process"
 
 
+def ctrl_c_after(batches: int):
+    """An on_batch callback that acts as a Ctrl-C once `batches` batches are done."""
+    def ctrl_c(done: int) -> None:
+        if done == batches:
+            raise KeyboardInterrupt
+    return ctrl_c
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_resume_after_ctrl_c_gives_the_files_of_an_uninterrupted_run(tmp_path, jobs):
     whole = run_sweep(TOY, TOY_GRID, out=tmp_path / "whole", batch_size=3, plots=False)
     out = tmp_path / "interrupted"
-
-    def ctrl_c(done: int) -> None:
-        if done == 4:
-            raise KeyboardInterrupt
-
     with pytest.raises(SweepInterrupted) as stopped:
-        run_sweep(TOY, TOY_GRID, out=out, jobs=jobs, batch_size=3, plots=False, on_batch=ctrl_c)
+        run_sweep(TOY, TOY_GRID, out=out, jobs=jobs, batch_size=3, plots=False, on_batch=ctrl_c_after(4))
     assert stopped.value.exit_code == 130
     assert "run the same command with --resume" in str(stopped.value)
     assert not (out / "sweep.csv").exists()
@@ -193,12 +196,8 @@ def test_resume_after_ctrl_c_gives_the_files_of_an_uninterrupted_run(tmp_path, j
 
 def test_resume_refuses_a_sweep_started_with_other_settings(tmp_path):
     out = tmp_path / "s"
-
-    def ctrl_c(done: int) -> None:
-        raise KeyboardInterrupt
-
     with pytest.raises(SweepInterrupted):
-        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c_after(1))
     result = CliRunner().invoke(main, ["sweep", str(TOY), "--vary", "crudes.heavy.price_usd_per_bbl+=0:1:1",
                                        "--out", str(out), "--resume"])
     assert result.exit_code == 2
@@ -423,13 +422,8 @@ def test_a_sweep_never_replaces_results_it_was_not_told_to(tmp_path):
 
 def test_an_unfinished_sweep_is_kept_until_resumed_or_overwritten(tmp_path):
     out = tmp_path / "s"
-
-    def ctrl_c(done: int) -> None:
-        if done == 2:
-            raise KeyboardInterrupt
-
     with pytest.raises(SweepInterrupted):
-        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c_after(2))
     parts = {p.name: p.read_bytes() for p in (out / "parts").iterdir()}
     args = [a for v in TOY_GRID for a in ("--vary", v)] + ["--batch-size", "3", "--out", str(out)]
     again = _sweep_cli(*args)
@@ -591,17 +585,12 @@ def test_parts_of_another_sweep_are_never_taken_for_this_ones(tmp_path):
     # a part file carries its sweep's definition key: one of another definition in parts/ (left by a
     # stray writer) is ignored by --resume, and the result is that of an uninterrupted run
     out = tmp_path / "s"
-
-    def ctrl_c(done: int) -> None:
-        if done == 2:
-            raise KeyboardInterrupt
-
     with pytest.raises(SweepInterrupted):
-        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c)
+        run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, on_batch=ctrl_c_after(2))
     other = tmp_path / "other"
     with pytest.raises(SweepInterrupted):
         run_sweep(TOY, ["crudes.heavy.price_usd_per_bbl+=0:40:1"], out=other, batch_size=3, plots=False,
-                  on_batch=ctrl_c)
+                  on_batch=ctrl_c_after(2))
     for part in (other / "parts").glob("batch-000002-*"):  # batch 2 of the other sweep, not done in this one
         shutil.copy(part, out / "parts" / part.name)
     resumed = run_sweep(TOY, TOY_GRID, out=out, batch_size=3, plots=False, resume=True)
