@@ -61,15 +61,21 @@ TEXTBOOK_BOUNDS = [
 ]
 
 
-@pytest.mark.parametrize("family, index, path", TEXTBOOK_BOUNDS)
-def test_duals_match_finite_differences_inside_their_range(family, index, path):
-    textbook = load_instance(INSTANCES / "textbook_refinery")
-    res, tables = solve(textbook)
+def _constraint_row(tables, family: str, index: dict[str, str]):
+    """The one constraints.csv row of `family` at `index`."""
     rows = tables["constraints"]
     chosen = rows["family"] == family
     for column, value in index.items():
         chosen &= rows[column] == value
     (row,) = [r for _, r in rows[chosen].iterrows()]
+    return row
+
+
+@pytest.mark.parametrize("family, index, path", TEXTBOOK_BOUNDS)
+def test_duals_match_finite_differences_inside_their_range(family, index, path):
+    textbook = load_instance(INSTANCES / "textbook_refinery")
+    res, tables = solve(textbook)
+    row = _constraint_row(tables, family, index)
     assert row["dual_unique"] == True  # noqa: E712  (numpy bool)
     assert row["dual"] != 0
     bound = row["upper"] if row["binding_side"] == "upper" else row["lower"]
@@ -107,11 +113,7 @@ def test_crude_price_range_keeps_the_plan_and_its_end_changes_it():
 def test_the_lower_end_of_each_range_is_where_the_value_changes(family, index, path):
     textbook = load_instance(INSTANCES / "textbook_refinery")
     _, tables = solve(textbook)
-    rows = tables["constraints"]
-    chosen = rows["family"] == family
-    for column, value in index.items():
-        chosen &= rows[column] == value
-    (row,) = [r for _, r in rows[chosen].iterrows()]
+    row = _constraint_row(tables, family, index)
     start = row["bound_valid_from"]
     if not math.isfinite(start) or start < 2 * EPS:
         pytest.skip("the range reaches down to 0 or below")
